@@ -1,0 +1,122 @@
+// Package cli holds the cobra commands of lab. Commands are thin: parse
+// flags into an options struct, call labs/, steps/ or kernel/, print.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lab-edu/lab/checker"
+	"github.com/lab-edu/lab/kernel/reexec"
+	"github.com/lab-edu/lab/labs"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "dev"
+
+// DefaultRoot is the state directory; LAB_ROOT overrides it.
+const DefaultRoot = "/var/lib/lab"
+
+// Factory gives commands what they share, so tests can swap any of it.
+type Factory struct {
+	IO   *IOStreams
+	Root string              // state directory
+	Labs func() []labs.Lab   // the catalogue
+	Euid func() int          // os.Geteuid, swappable in tests
+	Host func() checker.Host // the live host view with recorded answers
+}
+
+// Work is the directory holding each lab's workspace.
+func (f *Factory) Work() string { return filepath.Join(f.Root, "work") }
+
+// NewFactory returns the real factory.
+func NewFactory() *Factory {
+	root := os.Getenv("LAB_ROOT")
+	if root == "" {
+		root = DefaultRoot
+	}
+	f := &Factory{IO: System(), Root: root, Labs: labs.All, Euid: os.Geteuid}
+	f.Host = func() checker.Host { return checker.LiveHost{Work: f.Work()} }
+	return f
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "lab",
+		Short:         "Learn containers from chroot to a mini-Docker, checked against the live kernel",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	// Usage errors from cobra itself (unknown flag, wrong arg count) exit 2.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: err}
+	})
+	for _, add := range commands {
+		root.AddCommand(add(f))
+	}
+	return root
+}
+
+// commands lists every top-level command constructor. Each verb file adds
+// itself with one line here.
+var commands = []func(*Factory) *cobra.Command{}
+
+// requireRoot is what commands that touch the kernel call first.
+func requireRoot(f *Factory) error {
+	if f.Euid() != 0 {
+		return EnvError("lab needs root to read and change kernel state: run it with sudo (sudo lab ...)")
+	}
+	return nil
+}
+
+// Main runs lab and returns the process exit code.
+func Main() int {
+	if reexec.Init() {
+		return ExitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := NewFactory()
+	cmd := NewCmdRoot(f)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	if code == ExitInternal && isUsage(err) {
+		code = ExitUsage
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(f.IO.ErrOut, "lab: "+msg)
+	}
+	return code
+}
+
+// isUsage recognises cobra's own argument and command errors, which are
+// plain errors.
+func isUsage(err error) bool {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return false
+	}
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "accepts ", "requires ", "unknown flag", "invalid argument", "flag needs"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

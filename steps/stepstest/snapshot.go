@@ -1,0 +1,227 @@
+package stepstest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// State is what a lab may leave behind, as sorted sets of one-line items
+// per kind ("netns", "link", "mount", ...).
+type State map[string][]string
+
+// Snapshot reads the parts of the host a lab may change: named network
+// namespaces, host links, mounts, cgroups named lab*, processes that are
+// not in the host's namespaces or root, System V IPC objects, the host
+// name, lab* files in /tmp, /run and /dev/shm, and the iptables rules.
+func Snapshot(t testing.TB) State {
+	t.Helper()
+	s := State{}
+	s["netns"] = dirNames("/run/netns")
+	s["link"] = dirNames("/sys/class/net")
+	s["mount"] = mounts()
+	s["cgroup"] = labCgroups()
+	s["process"] = isolatedProcesses()
+	s["ipc"] = sysvIPC()
+	host, _ := os.Hostname()
+	s["hostname"] = []string{host}
+	for _, dir := range []string{"/tmp", "/run", "/dev/shm"} {
+		for _, name := range dirNames(dir) {
+			if strings.HasPrefix(name, "lab") {
+				s["file"] = append(s["file"], filepath.Join(dir, name))
+			}
+		}
+	}
+	s["iptables"] = iptablesRules()
+	for k := range s {
+		slices.Sort(s[k])
+	}
+	return s
+}
+
+// Same fails the test when after differs from before. Some teardown is
+// asynchronous in the kernel (a dying process, a netns whose last user just
+// left, its veths), so it re-reads the host for up to three seconds before
+// it reports a difference.
+func Same(t testing.TB, before State, after State) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		diff := Diff(before, after)
+		if diff == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("host state changed (- gone, + left behind):\n%s", diff)
+		}
+		time.Sleep(100 * time.Millisecond)
+		after = Snapshot(t)
+	}
+}
+
+// Diff lists items removed (-) and added (+) per kind, or "" when equal.
+func Diff(before, after State) string {
+	var out strings.Builder
+	kinds := make([]string, 0, len(before)+len(after))
+	for k := range before {
+		kinds = append(kinds, k)
+	}
+	for k := range after {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range slices.Compact(kinds) {
+		for _, item := range before[k] {
+			if !slices.Contains(after[k], item) {
+				fmt.Fprintf(&out, "- %s %s\n", k, item)
+			}
+		}
+		for _, item := range after[k] {
+			if !slices.Contains(before[k], item) {
+				fmt.Fprintf(&out, "+ %s %s\n", k, item)
+			}
+		}
+	}
+	return out.String()
+}
+
+func dirNames(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// mounts lists "mountpoint fstype source" of this process's mount
+// namespace (field 5, the mount point, and the fields after " - ").
+func mounts() []string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(f) < 5 || len(g) < 2 {
+			continue
+		}
+		out = append(out, f[4]+" "+g[0]+" "+g[1])
+	}
+	return out
+}
+
+// labCgroups lists directories whose name starts with "lab" anywhere in
+// the cgroup hierarchies (v1 controllers and the v2 tree).
+func labCgroups() []string {
+	var out []string
+	_ = filepath.WalkDir("/sys/fs/cgroup", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.Count(path, "/") > 7 {
+			return filepath.SkipDir
+		}
+		if strings.HasPrefix(d.Name(), "lab") {
+			out = append(out, path)
+		}
+		return nil
+	})
+	return out
+}
+
+// isolatedProcesses lists processes (pid and command) that live in a
+// namespace other than PID 1's, or under another root: what namespace and
+// chroot labs start. Kernel threads have no exe and are left out.
+func isolatedProcesses() []string {
+	kinds := []string{"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"}
+	host := map[string]string{}
+	for _, k := range kinds {
+		host[k], _ = os.Readlink("/proc/1/ns/" + k)
+	}
+	hostRoot, _ := os.Readlink("/proc/1/root")
+	var out []string
+	for _, name := range dirNames("/proc") {
+		pid, err := strconv.Atoi(name)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		p := "/proc/" + name
+		if _, err := os.Readlink(p + "/exe"); err != nil {
+			continue
+		}
+		differs := false
+		if root, _ := os.Readlink(p + "/root"); root != hostRoot {
+			differs = true
+		}
+		for _, k := range kinds {
+			if ns, _ := os.Readlink(p + "/ns/" + k); ns != "" && ns != host[k] {
+				differs = true
+			}
+		}
+		if differs {
+			comm, _ := os.ReadFile(p + "/comm")
+			out = append(out, name+" "+strings.TrimSpace(string(comm)))
+		}
+	}
+	return out
+}
+
+// sysvIPC lists the keys and ids of message queues, shared memory segments
+// and semaphore sets in this IPC namespace.
+func sysvIPC() []string {
+	var out []string
+	for _, kind := range []string{"msg", "shm", "sem"} {
+		b, err := os.ReadFile("/proc/sysvipc/" + kind)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		for _, line := range lines[1:] {
+			if f := strings.Fields(line); len(f) >= 2 {
+				out = append(out, kind+" key="+f[0]+" id="+f[1])
+			}
+		}
+	}
+	return out
+}
+
+// iptablesRules is the ruleset of every table, without counters and
+// comments, when iptables-save is installed.
+func iptablesRules() []string {
+	path, err := exec.LookPath("iptables-save")
+	if err != nil {
+		return nil
+	}
+	b, err := exec.Command(path).Output()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, ":") { // chain with counters: keep the name and policy
+			f := strings.Fields(line)
+			line = strings.Join(f[:min(2, len(f))], " ")
+		}
+		out = append(out, line)
+	}
+	return out
+}
