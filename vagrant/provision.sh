@@ -92,13 +92,14 @@ install_go() {
 	log "go: $("$GO_ROOT/bin/go" env GOVERSION) installed"
 }
 
+# prebuilt_ok: is there a lab binary built on the host (`make vm-bin`) that
+# runs on this machine? (A binary for another OS or CPU fails to start.)
+prebuilt_ok() {
+	[ -x "$REPO/vagrant/lab" ] && "$REPO/vagrant/lab" --version >/dev/null 2>&1
+}
+
 build_lab() {
 	local bin="$REPO/bin/lab"
-	if [ -x "$REPO/vagrant/lab" ]; then # prebuilt on the host with `make vm-bin`
-		install -m 0755 "$REPO/vagrant/lab" /usr/local/bin/lab
-		log "lab: installed the prebuilt binary"
-		return
-	fi
 	export PATH="$GO_ROOT/bin:$PATH"
 	(cd "$REPO" && go build -o "$bin" ./cmd/lab)
 	install -m 0755 "$bin" /usr/local/bin/lab
@@ -107,7 +108,16 @@ build_lab() {
 
 need_root
 install_packages
-install_go
-if [ "${1:-}" != "--deps-only" ]; then
+if [ "${1:-}" = "--deps-only" ]; then
+	install_go
+elif prebuilt_ok; then
+	install -m 0755 "$REPO/vagrant/lab" /usr/local/bin/lab
+	log "lab: installed the prebuilt binary ($(/usr/local/bin/lab --version))"
+elif (install_go) && go_ok; then
 	build_lab
+elif [ -x /usr/local/bin/lab ]; then
+	# The offline classroom box (make box) ships lab and no Go.
+	log "lab: no Go to build with, keeping the installed $(/usr/local/bin/lab --version)"
+else
+	exit 3
 fi

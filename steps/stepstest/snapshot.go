@@ -25,6 +25,11 @@ type State map[string][]string
 // name, lab* files in /tmp, /run and /dev/shm, and the iptables rules.
 func Snapshot(t testing.TB) State {
 	t.Helper()
+	return Take()
+}
+
+// Take is Snapshot outside a test, for `lab dev check`.
+func Take() State {
 	s := State{}
 	s["netns"] = dirNames("/run/netns")
 	s["link"] = dirNames("/sys/class/net")
@@ -42,6 +47,9 @@ func Snapshot(t testing.TB) State {
 		}
 	}
 	s["iptables"] = iptablesRules()
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil { // the netns lab turns it on
+		s["sysctl"] = []string{"net.ipv4.ip_forward=" + strings.TrimSpace(string(b))}
+	}
 	for k := range s {
 		slices.Sort(s[k])
 	}
@@ -151,10 +159,17 @@ func labCgroups() []string {
 func isolatedProcesses() []string {
 	kinds := []string{"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"}
 	host := map[string]string{}
+	// PID 1's links are unreadable when it holds capabilities we lack
+	// (ptrace access mode); then this process's own are the host's.
 	for _, k := range kinds {
-		host[k], _ = os.Readlink("/proc/1/ns/" + k)
+		if host[k], _ = os.Readlink("/proc/1/ns/" + k); host[k] == "" {
+			host[k], _ = os.Readlink("/proc/self/ns/" + k)
+		}
 	}
 	hostRoot, _ := os.Readlink("/proc/1/root")
+	if hostRoot == "" {
+		hostRoot, _ = os.Readlink("/proc/self/root")
+	}
 	var out []string
 	for _, name := range dirNames("/proc") {
 		pid, err := strconv.Atoi(name)
@@ -202,7 +217,8 @@ func sysvIPC() []string {
 }
 
 // iptablesRules is the ruleset of every table, without counters and
-// comments, when iptables-save is installed.
+// comments, when iptables-save is installed: "TABLE RULE" lines, and the
+// chains that are not built-in ones with the default ACCEPT policy.
 func iptablesRules() []string {
 	path, err := exec.LookPath("iptables-save")
 	if err != nil {
@@ -213,15 +229,26 @@ func iptablesRules() []string {
 		return nil
 	}
 	var out []string
+	table := ""
 	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || line == "COMMIT":
 			continue
-		}
-		if strings.HasPrefix(line, ":") { // chain with counters: keep the name and policy
+		case strings.HasPrefix(line, "*"):
+			// A table is not state by itself: with the nf_tables backend the
+			// first rule creates it and deleting the rule leaves it, empty.
+			table = line[1:]
+			continue
+		case strings.HasPrefix(line, ":"): // chain with counters: keep the name and policy
 			f := strings.Fields(line)
+			if len(f) >= 2 && f[1] == "ACCEPT" && builtinChain[strings.TrimPrefix(f[0], ":")] {
+				continue // a built-in chain with its default policy is no state either
+			}
 			line = strings.Join(f[:min(2, len(f))], " ")
 		}
-		out = append(out, line)
+		out = append(out, table+" "+line)
 	}
 	return out
 }
+
+var builtinChain = map[string]bool{"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true}

@@ -53,6 +53,7 @@ func (a *Answers) Answer(stepID string) (string, bool) {
 // the test log when -v is given.
 func NewEnv(t testing.TB, lab string) *steps.Env {
 	t.Helper()
+	LockLab(t, lab) // one test of this lab at a time, across test binaries
 	root := t.TempDir()
 	// t.TempDir is 0700 under a 0700 parent; steps that run probes as an
 	// unprivileged uid need to reach their workspace.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lab-edu/lab/checker"
+	"github.com/lab-edu/lab/cmd/internal/prompt"
 	"github.com/lab-edu/lab/kernel/reexec"
 	"github.com/lab-edu/lab/labs"
 )
@@ -32,7 +33,12 @@ type Factory struct {
 	Labs func() []labs.Lab   // the catalogue
 	Euid func() int          // os.Geteuid, swappable in tests
 	Host func() checker.Host // the live host view with recorded answers
+	// Prompter asks questions; commands use it only when IO.CanPrompt().
+	Prompter prompt.Prompter
 }
+
+// Store is the progress store in the state directory.
+func (f *Factory) Store() *labs.Store { return labs.NewStore(f.Root) }
 
 // Work is the directory holding each lab's workspace.
 func (f *Factory) Work() string { return filepath.Join(f.Root, "work") }
@@ -44,7 +50,8 @@ func NewFactory() *Factory {
 		root = DefaultRoot
 	}
 	f := &Factory{IO: System(), Root: root, Labs: labs.All, Euid: os.Geteuid}
-	f.Host = func() checker.Host { return checker.LiveHost{Work: f.Work()} }
+	f.Host = func() checker.Host { return checker.LiveHost{Work: f.Work(), Answers: f.Store().Answer} }
+	f.Prompter = prompt.NewSurvey(f.IO.In, f.IO.Out, f.IO.ErrOut)
 	return f
 }
 
@@ -72,7 +79,15 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 
 // commands lists every top-level command constructor. Each verb file adds
 // itself with one line here.
-var commands = []func(*Factory) *cobra.Command{}
+var commands = []func(*Factory) *cobra.Command{
+	cmdList, cmdStart, cmdCheck, cmdHint, cmdStatus, cmdNext, cmdGoto, cmdSolve, cmdReset, cmdGrade,
+	cmdDoctor, newCmdDev, newCmdVersion,
+	cmdStress, cmdCgroup,
+	cmdCaps,
+	cmdNet,
+	newCmdImage,
+	cmdEscape,
+}
 
 // requireRoot is what commands that touch the kernel call first.
 func requireRoot(f *Factory) error {

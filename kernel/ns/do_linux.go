@@ -1,0 +1,99 @@
+package ns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Do runs fn on an OS thread that has joined process pid's namespaces of
+// the given kinds with setns(2). The thread stays locked and is never
+// unlocked, so Go discards it when the goroutine ends instead of reusing
+// a thread left in another namespace.
+//
+// Only UTS, IPC, Net and Cgroup can be joined this way: see the package
+// documentation for why Mount and User need a single-threaded process
+// (JoinCommand) and why joining PID only affects children.
+//
+// Equivalent to: nsenter --target PID --uts --ipc ... (for fn's duration).
+// Preconditions: fn must not start goroutines that depend on the
+// namespaces; it runs on the locked thread, other goroutines do not.
+func Do(pid int, kinds []Kind, fn func() error) error {
+	for _, k := range kinds {
+		switch k {
+		case UTS, IPC, Net, Cgroup:
+		case Mount, User:
+			return fmt.Errorf("ns: cannot join a %s namespace from a multithreaded Go process: use JoinCommand", k)
+		default:
+			return fmt.Errorf("ns: joining a %s namespace from a thread is not supported", k)
+		}
+	}
+	fds := make([]int, 0, len(kinds))
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, k := range kinds {
+		path := fmt.Sprintf("/proc/%d/ns/%s", pid, k)
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		fds = append(fds, fd)
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // intentionally never unlocked: the thread dies with the goroutine
+		for i, fd := range fds {
+			if err := unix.Setns(fd, int(kinds[i].CloneFlag())); err != nil {
+				done <- fmt.Errorf("enter %s namespace of process %d: %w", kinds[i], pid, err)
+				return
+			}
+		}
+		done <- fn()
+	}()
+	return <-done
+}
+
+// Unshare moves the calling thread into new namespaces of the given kinds
+// (unshare(2)).
+//
+// Preconditions: the caller has called runtime.LockOSThread and never
+// unlocks it. User is refused: unshare(CLONE_NEWUSER) needs a
+// single-threaded process. PID and Time change only where the thread's
+// future children are born.
+func Unshare(kinds ...Kind) error {
+	for _, k := range kinds {
+		if k == User {
+			return errors.New("ns: cannot unshare a user namespace from a multithreaded Go process: start a child with Command(Spec{New: []Kind{User}})")
+		}
+	}
+	if err := unix.Unshare(int(Flags(kinds...))); err != nil {
+		return fmt.Errorf("unshare %v: %w", kinds, err)
+	}
+	return nil
+}
+
+// Self returns the calling thread's namespace of kind. Namespaces belong
+// to threads, so this reads /proc/thread-self, not /proc/self.
+func Self(kind Kind) (ID, error) {
+	return ofPath(os.DirFS("/"), "proc/thread-self/ns/"+string(kind), kind)
+}
+
+// InHost reports whether the calling thread is in the host's namespace of
+// kind.
+func InHost(kind Kind) (bool, error) {
+	self, err := Self(kind)
+	if err != nil {
+		return false, err
+	}
+	host, err := Host(os.DirFS("/"), kind)
+	if err != nil {
+		return false, err
+	}
+	return self.Equal(host), nil
+}

@@ -1,0 +1,172 @@
+package ns
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/lab-edu/lab/kernel/mount"
+	"github.com/lab-edu/lab/kernel/reexec"
+)
+
+// HoldEntry is the reexec entry of a process that keeps namespaces alive:
+// it optionally names its UTS namespace, mounts its own /proc, creates a
+// message queue or starts a nested holder, then waits for a signal. It is
+// what the labs' reference solutions start instead of `sleep infinity`.
+const HoldEntry = "ns.hold"
+
+func init() { reexec.Register(HoldEntry, holdMain) }
+
+// HoldOptions configures a holder. Each field becomes a flag of the
+// re-executed process.
+type HoldOptions struct {
+	Hostname   string // sethostname in its (new) UTS namespace
+	Domainname string // setdomainname in its (new) UTS namespace
+	MountProc  bool   // make / private and mount a fresh proc on /proc (needs new mnt and pid namespaces)
+	MsgQueue   int32  // create a message queue with this key (0: none)
+	Nest       int    // start a nested holder in new PID and mount namespaces this many levels down
+	Tmpfs      string // mount a tmpfs here (needs a mount namespace of its own)
+	// InNewMount makes this process start the real holder in a new mount
+	// namespace, then exit. Joined to a user namespace by JoinCommand, it
+	// is how a mount namespace owned by that user namespace is made.
+	InNewMount bool
+}
+
+// HoldCommand returns the command of a holder with opts, in the
+// namespaces spec asks for. Start it with StartDetached.
+func HoldCommand(spec Spec, opts HoldOptions) *exec.Cmd {
+	return Apply(spec, reexec.Command(HoldEntry, opts.args()...))
+}
+
+func (o HoldOptions) args() []string {
+	var a []string
+	if o.Hostname != "" {
+		a = append(a, "-hostname", o.Hostname)
+	}
+	if o.Domainname != "" {
+		a = append(a, "-domainname", o.Domainname)
+	}
+	if o.MountProc {
+		a = append(a, "-mount-proc")
+	}
+	if o.MsgQueue != 0 {
+		a = append(a, "-msgq", strconv.Itoa(int(o.MsgQueue)))
+	}
+	if o.Nest > 0 {
+		a = append(a, "-nest", strconv.Itoa(o.Nest))
+	}
+	if o.Tmpfs != "" {
+		a = append(a, "-tmpfs", o.Tmpfs)
+	}
+	if o.InNewMount {
+		a = append(a, "-in-new-mount")
+	}
+	return a
+}
+
+// Args returns the holder's arguments, for JoinCommand(..., HoldEntry, opts.Args()...).
+func (o HoldOptions) Args() []string { return o.args() }
+
+func holdMain() {
+	var o HoldOptions
+	var key int
+	fs := flag.NewFlagSet(HoldEntry, flag.ExitOnError)
+	fs.StringVar(&o.Hostname, "hostname", "", "hostname")
+	fs.StringVar(&o.Domainname, "domainname", "", "NIS domain name")
+	fs.BoolVar(&o.MountProc, "mount-proc", false, "mount a new /proc")
+	fs.IntVar(&key, "msgq", 0, "message queue key")
+	fs.IntVar(&o.Nest, "nest", 0, "nested PID namespaces")
+	fs.StringVar(&o.Tmpfs, "tmpfs", "", "mount a tmpfs here")
+	fs.BoolVar(&o.InNewMount, "in-new-mount", false, "start the holder in a new mount namespace and exit")
+	_ = fs.Parse(os.Args[1:])
+	o.MsgQueue = int32(key)
+	if o.InNewMount {
+		o.InNewMount = false
+		child := HoldCommand(Spec{New: []Kind{Mount}}, o)
+		if _, err := StartDetached(child); err != nil {
+			fmt.Fprintln(os.Stderr, "ns.hold:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if err := hold(o); err != nil {
+		fmt.Fprintln(os.Stderr, "ns.hold:", err)
+		os.Exit(1)
+	}
+	stop := make(chan os.Signal, 1)
+	// PID 1 of a PID namespace ignores signals it has no handler for,
+	// even SIGTERM from inside; this handler makes it stoppable.
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	<-stop
+	os.Exit(0)
+}
+
+func hold(o HoldOptions) error {
+	if o.Hostname != "" {
+		if err := SetHostname(o.Hostname); err != nil {
+			return err
+		}
+	}
+	if o.Domainname != "" {
+		if err := SetDomainname(o.Domainname); err != nil {
+			return err
+		}
+	}
+	if o.MountProc {
+		if err := mountProc(); err != nil {
+			return err
+		}
+	}
+	if o.Tmpfs != "" {
+		if err := mountTmpfs(o.Tmpfs); err != nil {
+			return err
+		}
+	}
+	if o.MsgQueue != 0 {
+		if host, err := InHost(IPC); err != nil || host {
+			return fmt.Errorf("ns: refusing to create a message queue in the host's IPC namespace")
+		}
+		if _, err := CreateMsgQueue(o.MsgQueue, 0o644); err != nil {
+			return err
+		}
+	}
+	if o.Nest > 0 {
+		child := HoldCommand(Spec{New: []Kind{PID, Mount}}, HoldOptions{MountProc: true, Nest: o.Nest - 1})
+		if _, err := StartDetached(child); err != nil {
+			return fmt.Errorf("start nested holder: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountProc gives a process in new PID and mount namespaces its own /proc,
+// what `unshare --pid --fork --mount-proc` does: first make every mount
+// private (so the new proc does not propagate back to the host's /proc
+// through systemd's shared /), then mount proc over /proc. A procfs shows
+// the PID namespace of the process that mounts it.
+func mountProc() error {
+	if host, err := InHost(Mount); err != nil || host {
+		return fmt.Errorf("ns: refusing to mount proc in the host's mount namespace")
+	}
+	if err := mount.MakeRPrivate("/"); err != nil {
+		return err
+	}
+	m := mount.Mount{Source: "proc", Target: "/proc", FSType: "proc", Flags: syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC}
+	return m.Mount()
+}
+
+// mountTmpfs mounts a tmpfs on dir in the process's own mount namespace,
+// after making every mount private so nothing propagates to the host.
+func mountTmpfs(dir string) error {
+	if host, err := InHost(Mount); err != nil || host {
+		return fmt.Errorf("ns: refusing to mount a tmpfs in the host's mount namespace")
+	}
+	if err := mount.MakeRPrivate("/"); err != nil {
+		return err
+	}
+	return mount.Tmpfs("lab-tmpfs", dir, "size=1m")
+}

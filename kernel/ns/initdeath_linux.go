@@ -1,0 +1,90 @@
+package ns
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// InitDeath is what the kernel did when PID 1 of a PID namespace died
+// while another process still ran in it.
+type InitDeath struct {
+	InitPID, OtherPID int    // host PIDs of the namespace's PID 1 and PID 2
+	OtherKilled       bool   // PID 2 ended too, without anyone signalling it
+	OtherSignal       string // the signal that ended it ("killed" for SIGKILL)
+	ForkErr           string // what creating a third process in the namespace returned
+	ForkENOMEM        bool   // ... and whether that was ENOMEM
+}
+
+// ObserveInitDeath runs the experiment of the pid lab on a throwaway
+// thread: unshare(CLONE_NEWPID) (the thread's children go to a new PID
+// namespace), start two holders (PID 1 and PID 2 there), SIGKILL PID 1,
+// see whether PID 2 survives, then try to start a third process. The
+// kernel's zap_pid_ns_processes() kills every other process of a
+// namespace whose init exits, and alloc_pid() then refuses new PIDs in it
+// with ENOMEM, which is why a shell left in such a namespace prints
+// "fork: Cannot allocate memory".
+func ObserveInitDeath(timeout time.Duration) (InitDeath, error) {
+	type result struct {
+		d   InitDeath
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: pid_for_children stays with this thread
+		d, err := initDeath(timeout)
+		done <- result{d, err}
+	}()
+	r := <-done
+	return r.d, r.err
+}
+
+func initDeath(timeout time.Duration) (InitDeath, error) {
+	var d InitDeath
+	if err := Unshare(PID); err != nil {
+		return d, err
+	}
+	first := HoldCommand(Spec{}, HoldOptions{})
+	if err := first.Start(); err != nil {
+		return d, fmt.Errorf("start PID 1: %w", err)
+	}
+	second := HoldCommand(Spec{}, HoldOptions{})
+	if err := second.Start(); err != nil {
+		_ = first.Process.Kill()
+		_ = first.Wait()
+		return d, fmt.Errorf("start PID 2: %w", err)
+	}
+	d.InitPID, d.OtherPID = first.Process.Pid, second.Process.Pid
+	_ = first.Process.Kill()
+	_ = first.Wait()
+
+	ended := make(chan error, 1)
+	go func() { ended <- second.Wait() }()
+	select {
+	case err := <-ended:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				d.OtherKilled, d.OtherSignal = true, ws.Signal().String()
+			}
+		}
+	case <-time.After(timeout):
+		_ = second.Process.Kill()
+		<-ended
+	}
+
+	third := HoldCommand(Spec{}, HoldOptions{})
+	err := third.Start()
+	if err == nil {
+		_ = third.Process.Kill()
+		_ = third.Wait()
+		d.ForkErr = "none: the process started"
+		return d, nil
+	}
+	d.ForkErr = err.Error()
+	d.ForkENOMEM = errors.Is(err, syscall.ENOMEM)
+	return d, nil
+}

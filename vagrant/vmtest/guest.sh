@@ -1,0 +1,86 @@
+#!/bin/bash
+# guest.sh: the test VM's side of `make test-vm`. It runs as root inside
+# the VM (started by lab-vmtest.service of the image, from the 9p share the
+# host filled) and writes everything it learns back into the share:
+#
+#   out/env              kernel, cgroup file system, controllers
+#   out/json/N.json      test2json events of test binary N
+#   out/packages         one line per test binary: import path, exit code, seconds
+#   out/devcheck/LAB.out `lab dev check LAB` output; out/devcheck.tsv: lab, exit code, seconds
+#   out/leftovers        lab* objects still in the kernel after everything ran
+#   out/done             written last: the run finished (the host checks it)
+#
+# The machine powers off when this script returns (the unit's
+# SuccessAction/FailureAction), so it never exits early on an error.
+set -u
+
+SHARE=/mnt/labtest
+OUT="$SHARE/out"
+WORK=/var/tmp/labtest
+PKG_TIMEOUT="$(cat "$SHARE/pkg-timeout" 2>/dev/null || echo 900)"
+
+say() { echo "vmtest: $*"; }
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LAB_REQUIRE_ALL=1 LANG=C.UTF-8
+mkdir -p "$OUT/json" "$OUT/devcheck"
+
+{
+	echo "kernel=$(uname -r)"
+	echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup)"
+	echo "controllers=$(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null)"
+	echo "cpus=$(nproc)"
+	echo "memory_kib=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
+	echo "boot_seconds=$(cut -d' ' -f1 /proc/uptime)"
+} >"$OUT/env"
+say "$(tr '\n' ' ' <"$OUT/env")"
+
+# Tests read testdata/ relative to their package and write beside it, so
+# they run in a copy of the source tree on the VM's own disk (ext4, where
+# overlayfs, xattrs and everything else work), not on the 9p share.
+rm -rf "$WORK"
+cp -a "$SHARE/src" "$WORK"
+install -m 0755 "$SHARE/lab" /usr/local/bin/lab
+
+n=0
+while IFS=$'\t' read -r pkg rel bin skip; do
+	n=$((n + 1))
+	args=(-test.v=test2json -test.count=1 "-test.timeout=${PKG_TIMEOUT}s")
+	[ -n "$skip" ] && args+=("-test.skip=$skip")
+	say "run $pkg"
+	start=$SECONDS
+	(cd "$WORK/$rel" && "./$bin" "${args[@]}" 2>&1) |
+		"$SHARE/test2json" -t -p "$pkg" >"$OUT/json/$n.json"
+	rc=${PIPESTATUS[0]}
+	printf '%s\t%s\t%s\n' "$pkg" "$rc" "$((SECONDS - start))" >>"$OUT/packages"
+	say "done $pkg: exit $rc in $((SECONDS - start)) s"
+done <"$SHARE/packages"
+
+# lab dev check LAB: every step fails unsolved, passes solved, cleans up.
+while read -r lab; do
+	[ -n "$lab" ] || continue
+	say "lab dev check $lab"
+	start=$SECONDS
+	lab dev check "$lab" >"$OUT/devcheck/$lab.out" 2>&1
+	rc=$?
+	printf '%s\t%s\t%s\n' "$lab" "$rc" "$((SECONDS - start))" >>"$OUT/devcheck.tsv"
+	say "done lab dev check $lab: exit $rc in $((SECONDS - start)) s"
+done <"$SHARE/labs"
+
+# Every step and test cleans up after itself: anything still named lab*
+# in the kernel now is a leak (cgroups, named netns, links, mounts, rules).
+{
+	find /sys/fs/cgroup -maxdepth 3 -type d -name 'lab*' -printf 'cgroup %p\n'
+	find /run/netns -maxdepth 1 -name 'lab*' -printf 'netns %p\n' 2>/dev/null
+	ip -o link show | awk -F': ' '$2 ~ /^lab/ { print "link " $2 }'
+	awk '$5 ~ /lab/ && $5 != "/mnt/labtest" { print "mount " $5 }' /proc/self/mountinfo
+	iptables-save 2>/dev/null | grep -i 'lab' | sed 's/^/iptables /'
+} >"$OUT/leftovers"
+
+echo "seconds=$SECONDS" >"$OUT/done"
+sync
+say "finished in $SECONDS s"
+# Power off now, without stopping services: a test that left a frozen or
+# unkillable process behind must not hang the shutdown (the disk is a
+# throwaway snapshot; the results are already on the host's side of 9p).
+systemctl poweroff --force --force
