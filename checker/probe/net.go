@@ -34,6 +34,14 @@ func ipN(ns string) string {
 	return "ip -n " + ns
 }
 
+// execIn is the command prefix that runs a program in ns.
+func execIn(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return "ip netns exec " + ns + " "
+}
+
 // NetnsNamed passes when /run/netns/NAME is a named network namespace as
 // `ip netns add` makes it: a bind mount of a namespace file (nsfs), not a
 // plain file or directory someone created there.
@@ -146,7 +154,7 @@ func VethPeers(nsA, a, nsB, b string) checker.Check {
 				found = peer.Name + " in " + nsLabel(peer.Netns)
 			}
 			return checker.Mismatch(title, "the peer of "+a+" to be "+b+" in "+nsLabel(nsB), found,
-				"a and b must be the two ends of one pair: ip link add "+a+" type veth peer name "+b)
+				a+" and "+b+" must be the two ends of one pair: ip link add "+a+" type veth peer name "+b)
 		}
 		return checker.Passed(title, fmt.Sprintf("%s's peer is ifindex %d in %s (%s)", a, peer.Index, nsLabel(nsB), b))
 	}

@@ -121,7 +121,7 @@ func Reach(a, b Endpoint) checker.Check {
 			if err != nil {
 				return checker.Failed(title,
 					fmt.Sprintf("%s cannot reach %s: %s", nsLabel(from.Netns), to, Why(err)),
-					"test it yourself: ip netns exec "+to.Netns+" busybox nc -l -p 5000 & ip netns exec "+from.Netns+" busybox nc "+to.Addr.String()+" 5000")
+					"try it yourself: "+execIn(to.Netns)+"busybox nc -l -p 5000 & "+execIn(from.Netns)+"busybox nc "+to.Addr.String()+" 5000")
 			}
 			evidence = append(evidence, fmt.Sprintf("%s -> %s: connected, source %s", nsLabel(from.Netns), to, src))
 		}

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// The probes and changes need Linux; the parsers and names above work
-// everywhere.
+// The probes and changes need Linux; the parsers, names and file
+// capability encoding in the other files work everywhere.
 
 func Apply(Creds) error                  { return errors.ErrUnsupported }
 func SetNoNewPrivs() error               { return errors.ErrUnsupported }

@@ -240,7 +240,10 @@ func namespaceWithID(ns string, id int) ([]string, error) {
 			if c == ns {
 				continue
 			}
-			path := "/proc/self/ns/net"
+			// The host's namespace is the one of this thread: only the
+			// throwaway threads of netns.Do ever leave it. (/proc/self is
+			// the main thread's, which Go may have wedged in a namespace.)
+			path := "/proc/thread-self/ns/net"
 			if c != "" {
 				path = netns.Path(c)
 			}

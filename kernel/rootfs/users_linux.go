@@ -42,7 +42,7 @@ func Users(dir string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirs := dirIDs(dir, 3)
+	dirs := dirIDs(dir, 3, ours)
 	pids, err := procfs.Pids(host)
 	if err != nil {
 		return nil, err
@@ -127,13 +127,20 @@ func holdsUnder(m procfs.Mount, dir string, ours []procfs.Mount) bool {
 }
 
 // dirIDs returns the "dev:inode" of dir and of the directories below it,
-// down to depth levels.
-func dirIDs(dir string, depth int) map[string]bool {
+// down to depth levels. It does not descend into mount points: a rootfs
+// holding a bind mount of the host's / must not make every process on
+// the machine look like a user of dir. The host's own / is never listed.
+func dirIDs(dir string, depth int, ours []procfs.Mount) map[string]bool {
 	ids := map[string]bool{}
+	hostRoot, _ := fileID("/")
+	mounted := map[string]bool{}
+	for _, m := range ours {
+		mounted[m.Point] = true
+	}
 	var walk func(string, int)
 	walk = func(d string, left int) {
 		id, err := fileID(d)
-		if err != nil {
+		if err != nil || id == hostRoot {
 			return
 		}
 		ids[id] = true
@@ -142,8 +149,9 @@ func dirIDs(dir string, depth int) map[string]bool {
 		}
 		entries, _ := os.ReadDir(d)
 		for _, e := range entries {
-			if e.IsDir() && e.Name() != "proc" && e.Name() != "sys" && e.Name() != "dev" {
-				walk(filepath.Join(d, e.Name()), left-1)
+			child := filepath.Join(d, e.Name())
+			if e.IsDir() && !mounted[child] {
+				walk(child, left-1)
 			}
 		}
 	}

@@ -324,3 +324,13 @@ func TestCheckNeedsNoMarker(t *testing.T) {
 		t.Errorf("got %s %q %v, want a pass naming pid %d", r.Status, r.Reason, r.Evidence, cmd.Process.Pid)
 	}
 }
+
+// BenchmarkFindShells measures the scan of /proc every shell check does.
+func BenchmarkFindShells(b *testing.B) {
+	fsys := os.DirFS("/")
+	for b.Loop() {
+		if _, err := findShells(fsys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

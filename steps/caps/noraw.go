@@ -72,9 +72,12 @@ func checkNoRaw(ctx context.Context, h checker.Host) checker.Result {
 	}
 	if len(stillHeld) > 0 {
 		s := stillHeld[0]
+		hint := "the bounding set only limits what the next execve grants; start a new shell through it: capsh --drop=cap_net_raw --"
+		if s.Creds.Inheritable.Has(caps.NetRaw) || s.Creds.Ambient.Has(caps.NetRaw) {
+			hint = "it came back from the inheritable or ambient set at execve: drop it from the bounding set only (capsh --drop=cap_net_raw --, without --inh or --addamb)"
+		}
 		r := checker.Failed(name,
-			fmt.Sprintf("%s has cap_net_raw out of its bounding set but still in %v", s, s.Creds.Holding(caps.NetRaw)),
-			"the bounding set only limits what the next execve grants; start a new shell through it: capsh --drop=cap_net_raw --")
+			fmt.Sprintf("%s has cap_net_raw out of its bounding set but still in %v", s, s.Creds.Holding(caps.NetRaw)), hint)
 		if denied, err := caps.TryRawSocket(ctx, s.Creds); err == nil && denied == nil {
 			r.Reason += ": a probe with its sets still opened a raw ICMP socket"
 		}

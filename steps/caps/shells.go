@@ -54,11 +54,14 @@ func findShells(fsys fs.FS) ([]shell, error) {
 		if root, err := procfs.Root(fsys, pid); err == nil && myRoot != "" && root != myRoot {
 			continue // a container's or a chroot's shell, not one on this host
 		}
-		c, err := caps.ReadCreds(fsys, pid)
+		st, err := procfs.ReadStatus(fsys, pid)
 		if err != nil {
 			continue // it ended meanwhile
 		}
-		out = append(out, shell{Pid: pid, Comm: comm, Creds: c})
+		if strings.HasPrefix(st.State, "Z") || strings.HasPrefix(st.State, "X") {
+			continue // dead, waiting to be reaped: it keeps its credentials but runs nothing
+		}
+		out = append(out, shell{Pid: pid, Comm: comm, Creds: caps.CredsFromStatus(st)})
 	}
 	return out, nil
 }

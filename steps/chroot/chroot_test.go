@@ -188,3 +188,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestQuizSolutionBlock: the quiz's Solution block answers what the quiz
+// grades as right.
+func TestQuizSolutionBlock(t *testing.T) {
+	env := stepstest.NewEnv(t, chrootlab.ID)
+	script := stepstest.Solution(t, chrootlab.Quiz.ID, env)
+	_, answer, ok := strings.Cut(strings.TrimSpace(script), "--answer ")
+	if !ok {
+		t.Fatalf("the Solution block %q has no --answer", script)
+	}
+	if r := chrootlab.Quiz.Quiz.Grade(t.Context(), env.Host, answer); r.Status != checker.Pass {
+		t.Fatalf("answer %q: %s %s", answer, r.Status, r.Reason)
+	}
+	if r := chrootlab.Quiz.Quiz.Grade(t.Context(), env.Host, "a,c"); r.Status != checker.Fail {
+		t.Fatalf("answer a,c: %s, want fail", r.Status)
+	}
+}

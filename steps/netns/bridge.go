@@ -99,6 +99,7 @@ func bridgeTraffic(ctx context.Context, h checker.Host) checker.Result {
 		for _, b := range colors[i+1:] {
 			r := probe.Reach(probe.Endpoint{Netns: a, Addr: addrs[a].Addr()}, probe.Endpoint{Netns: b, Addr: addrs[b].Addr()})(ctx, h)
 			if !r.OK() {
+				r.Hint = forwardDropHint() + r.Hint
 				return r
 			}
 			evidence = append(evidence, r.Evidence...)

@@ -84,7 +84,7 @@ func masqueradedToOutside(ctx context.Context, h checker.Host) checker.Result {
 	if err != nil {
 		return checker.Failed(title,
 			fmt.Sprintf("lab-red cannot reach %s, the check's outside network: %s", out.Addr, probe.Why(err)),
-			"check the default route of lab-red and the address of "+bridge+" (its gateway)")
+			forwardDropHint()+"check the default route of lab-red and the address of "+bridge+" (its gateway)")
 	}
 	if src != out.HostAddr {
 		return checker.Failed(title,

@@ -294,3 +294,15 @@ func releaseRunNetns(env *steps.Env) error {
 	}
 	return os.Remove(path)
 }
+
+// forwardDropHint explains lost packets on hosts whose filter FORWARD
+// chain drops by default, as Docker sets it: forwarded packets of the lab
+// (and, with br_netfilter, even bridged ones) are then dropped unless a
+// rule accepts them.
+func forwardDropHint() string {
+	if p, err := netdev.Policy("filter", "FORWARD"); err != nil || p != "DROP" {
+		return ""
+	}
+	return "this host's iptables FORWARD chain drops by default (Docker sets that): accept the lab's traffic with " +
+		"iptables -A FORWARD -i " + bridge + " -j ACCEPT; iptables -A FORWARD -o " + bridge + " -j ACCEPT. "
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/lab-edu/lab/checker"
 	"github.com/lab-edu/lab/checker/probe"
 	"github.com/lab-edu/lab/kernel/kerneltest"
+	knetns "github.com/lab-edu/lab/kernel/netns"
 	"github.com/lab-edu/lab/steps"
 	"github.com/lab-edu/lab/steps/stepstest"
 )
@@ -251,6 +253,11 @@ func TestResetAfterCrash(t *testing.T) {
 		t.Fatalf("ip_forward = %q after the solution, want 1", b)
 	}
 
+	servers, err := knetns.Pids(blue)
+	if err != nil || len(servers) == 0 {
+		t.Fatalf("Pids(%s) = %v, %v: want the web server", blue, servers, err)
+	}
+
 	// A new process knows nothing but the workspace directory.
 	fresh := *env
 	if err := cleanupThrough(len(Steps())-1, &fresh); err != nil {
@@ -260,6 +267,11 @@ func TestResetAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameNet(t, before)
+	for _, pid := range servers {
+		if alive(pid) {
+			t.Errorf("process %d (the server in %s) still runs after the reset", pid, blue)
+		}
+	}
 	// And a second reset finds nothing to do.
 	if err := errors.Join(cleanupThrough(len(Steps())-1, &fresh), Reset(context.Background(), &fresh)); err != nil {
 		t.Fatalf("second reset: %v", err)
@@ -284,5 +296,24 @@ func BenchmarkCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// alive reports whether pid runs (a zombie waiting for its parent, the
+// test process, does not count).
+func alive(pid int) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		if f := strings.Fields(string(b)); len(f) > 2 && f[2] == "Z" {
+			return false
+		}
+		if time.Now().After(deadline) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

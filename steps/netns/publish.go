@@ -125,7 +125,7 @@ func publishedPort(ctx context.Context, h checker.Host) checker.Result {
 	if err != nil {
 		return checker.Failed(title,
 			fmt.Sprintf("a client at %s could not connect to the host's %s: %s", out.Addr, target, probe.Why(err)),
-			dnatHint())
+			forwardDropHint()+dnatHint())
 	}
 	defer c.Close()
 	client := c.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()

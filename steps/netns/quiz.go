@@ -5,16 +5,16 @@ import "github.com/lab-edu/lab/steps"
 const quizID = "netns/isolation"
 
 var isolationQuiz = steps.MultipleChoice(
-	"Two processes run in two different network namespaces. Which of these does each namespace have its own copy of? (several answers)",
+	"Which of these statements about network namespaces are true? (give every true one)",
 	[]string{
-		"network interfaces, including its own loopback lo",
-		"IP addresses and the routing table",
-		"TCP and UDP ports: both can listen on port 80 at once",
-		"iptables (netfilter) rules and conntrack entries",
-		"the list of processes that ps shows",
-		"the host name",
-		"the mounted filesystems",
-		"nothing per namespace: lo can be moved from one namespace to another like a veth end",
+		"Each network namespace has its own network interfaces, including its own loopback lo",
+		"Each has its own IP addresses and its own routing table",
+		"Each has its own TCP and UDP ports: two namespaces can both listen on port 80 at once",
+		"Each has its own iptables (netfilter) rules and connection-tracking table",
+		"Each has its own list of processes, as ps shows it",
+		"Each has its own host name",
+		"Each has its own mounted filesystems",
+		"lo can be moved into another namespace, like a veth end",
 	},
 	"a", "b", "c", "d")
 

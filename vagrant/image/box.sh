@@ -28,19 +28,21 @@ log() { printf 'box: %s\n' "$*" >&2; }
 # loop device. `?offset=` tells e2fsprogs where the partition starts.
 put_file() {
 	local disk="$1" src="$2" dst="$3" mode="$4"
-	local fs="$disk?offset=$PART_OFFSET"
-	debugfs -w -R "rm $dst" "$fs" >/dev/null 2>&1 || true
-	debugfs -w -f - "$fs" >/dev/null <<-EOF
+	local fs="$disk?offset=$PART_OFFSET" out
+	# debugfs reports errors on stderr but exits 0: keep its words for the
+	# error message, and judge by reading the file back.
+	out="$(debugfs -w -f - "$fs" 2>&1 <<-EOF
+		rm $dst
 		write $src $dst
 		set_inode_field $dst mode 0100$mode
 		set_inode_field $dst uid 0
 		set_inode_field $dst gid 0
 	EOF
-	# Prove it is there with the right size, as e2fsprogs reads it back.
+	)"
 	local size
 	size="$(debugfs -R "stat $dst" "$fs" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)"
 	[ "$size" = "$(stat -c %s "$src")" ] || {
-		log "writing $dst into the image failed (size ${size:-none})"
+		log "writing $dst into the image failed (size ${size:-none}): $out"
 		exit 4
 	}
 }
