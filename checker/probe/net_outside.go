@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/lab-edu/lab/kernel/netdev"
@@ -25,6 +26,28 @@ type Outside struct {
 	HostLink string     // the host end of the veth, same name as Netns
 	Addr     netip.Addr // the outside's address: 198.51.100.1
 	HostAddr netip.Addr // the host's address on that link: 198.51.100.2
+
+	unlock func()
+}
+
+// OutsideLock serializes outside networks between processes (a reset
+// removes the file).
+const OutsideLock = "/run/lock/lab-netns-outside.lock"
+
+// removeStaleOutsides deletes outside networks a crashed check left.
+func removeStaleOutsides() error {
+	names, err := netns.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		if strings.HasPrefix(n, OutsideNetnsPrefix) {
+			stale := Outside{Netns: n, HostLink: n}
+			errs = append(errs, stale.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // OutsideNetnsPrefix starts the names of every check's outside namespace
@@ -36,11 +59,21 @@ const OutsideNetnsPrefix = "lab-chk-"
 // an answer and the check can tell "not masqueraded" from "lost". Close
 // removes it.
 func NewOutside() (*Outside, error) {
+	// One outside at a time on this machine: two would put 198.51.100.2 on
+	// two links. Under the lock, any outside left is a crashed check's.
+	unlock, err := netns.Lock(OutsideLock)
+	if err != nil {
+		return nil, fmt.Errorf("build outside network: %w", err)
+	}
+	if err := removeStaleOutsides(); err != nil {
+		unlock()
+		return nil, err
+	}
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
 	name := OutsideNetnsPrefix + hex.EncodeToString(b)
 	o := &Outside{
-		Netns: name, HostLink: name,
+		Netns: name, HostLink: name, unlock: unlock,
 		Addr:     netip.MustParseAddr("198.51.100.1"),
 		HostAddr: netip.MustParseAddr("198.51.100.2"),
 	}
@@ -82,7 +115,13 @@ func (o *Outside) build() error {
 	return errors.Join(netdev.WaitRunning("", o.HostLink, 2*time.Second), netdev.WaitRunning(o.Netns, "eth0", 2*time.Second))
 }
 
-// Close deletes the veth (both ends go together) and the namespace.
+// Close deletes the veth (both ends go together) and the namespace, then
+// lets the next check build its outside.
 func (o *Outside) Close() error {
-	return errors.Join(netdev.DeleteLink("", o.HostLink), netns.KillAll(o.Netns), netns.DeleteNamed(o.Netns))
+	err := errors.Join(netdev.DeleteLink("", o.HostLink), netns.KillAll(o.Netns), netns.DeleteNamed(o.Netns))
+	if o.unlock != nil {
+		o.unlock()
+		o.unlock = nil
+	}
+	return err
 }

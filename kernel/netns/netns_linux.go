@@ -204,9 +204,12 @@ func NewAnonymous() (*os.File, error) {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return &os.PathError{Op: "unshare", Path: "CLONE_NEWNET", Err: err}
 		}
-		var err error
-		f, err = os.Open("/proc/thread-self/ns/net")
-		return err
+		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: "/proc/thread-self/ns/net", Err: err}
+		}
+		f = os.NewFile(uintptr(fd), "anonymous netns")
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create anonymous netns: %w", err)
@@ -243,10 +246,23 @@ func DoFile(ns *os.File, fn func() error) error {
 // onThrowawayThread runs fn on a fresh goroutine locked to its OS thread
 // and never unlocked: when the goroutine returns, the Go runtime terminates
 // the thread rather than reuse it with a changed namespace.
+//
+// One thread cannot be thrown away: the main thread, which is the process
+// for /proc/self and for the kernel. Go parks it instead ("wedges" it), and
+// it would stay in the namespace, so /proc/self/ns/net would lie ever
+// after. If the goroutine lands on the main thread, it keeps that thread
+// busy (locked, untouched) while a nested goroutine, which then cannot land
+// there, does the work.
 func onThrowawayThread(fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // intentionally no UnlockOSThread
+		runtime.LockOSThread() // intentionally no UnlockOSThread on the worker
+		if unix.Gettid() == unix.Getpid() {
+			err := onThrowawayThread(fn)
+			runtime.UnlockOSThread() // the main thread never left the namespace
+			done <- err
+			return
+		}
 		done <- fn()
 	}()
 	return <-done
@@ -354,4 +370,21 @@ func DirIsMount() (bool, error) {
 		return false, nil
 	}
 	return ok, err
+}
+
+// Lock takes an exclusive flock(2) on path (created if needed) and returns
+// the function that releases it. Processes that build the same throwaway
+// network (the same addresses on a new link) take turns with it; the
+// kernel releases the lock when the process dies, so a crash never leaves
+// it held.
+func Lock(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	return func() { f.Close() }, nil
 }

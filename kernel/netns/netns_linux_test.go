@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lab-edu/lab/kernel/kerneltest"
@@ -159,9 +161,42 @@ func TestNewAnonymous(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	a, _ := Inode(f.Name())
+	// Stat the descriptor, not the path it was opened by: that path
+	// (/proc/thread-self/...) names whatever thread looks at it.
+	fd := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	a, _ := Inode(fd)
 	host, _ := Inode("/proc/self/ns/net")
-	if ok, _ := IsNetns(f.Name()); !ok || a == host {
-		t.Errorf("NewAnonymous: %s is netns %v, inode %d (host %d): want a new namespace", f.Name(), ok, a, host)
+	if ok, _ := IsNetns(fd); !ok || a == host {
+		t.Errorf("NewAnonymous: %s is netns %v, inode %d (host %d): want a new namespace", fd, ok, a, host)
+	}
+}
+
+// TestDoNeverMovesTheMainThread runs Do many times and checks that the
+// process's main thread, which Go cannot discard, stays in the host's
+// namespace (/proc/self/ns/net is the main thread's).
+func TestDoNeverMovesTheMainThread(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root)
+	name := testName(t)
+	if err := CreateNamed(name); err != nil {
+		t.Fatal(err)
+	}
+	host, err := Inode("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Many at once, so the scheduler also hands work to the main thread.
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 20 {
+				if err := Do(name, func() error { return nil }); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if now, _ := Inode("/proc/self/ns/net"); now != host {
+		t.Fatalf("the main thread moved to netns inode %d (host %d)", now, host)
 	}
 }

@@ -26,3 +26,4 @@ func Pids(string) ([]int, error)          { return nil, errors.ErrUnsupported }
 func KillAll(string) error                { return errors.ErrUnsupported }
 func Start(string, *exec.Cmd) error       { return errors.ErrUnsupported }
 func DirIsMount() (bool, error)           { return false, errors.ErrUnsupported }
+func Lock(string) (func(), error)         { return nil, errors.ErrUnsupported }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -96,4 +97,17 @@ func InHost(kind Kind) (bool, error) {
 		return false, err
 	}
 	return self.Equal(host), nil
+}
+
+// InInitialUserNamespace reports whether the caller is in the initial
+// user namespace, the host's. Only there does /proc/self/uid_map map
+// every uid to itself ("0 0 4294967295"); it needs no access to another
+// process, which a process in a child user namespace lacks.
+func InInitialUserNamespace() (bool, error) {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false, err
+	}
+	f := strings.Fields(string(b))
+	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295", nil
 }

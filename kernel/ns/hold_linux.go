@@ -39,7 +39,15 @@ type HoldOptions struct {
 // HoldCommand returns the command of a holder with opts, in the
 // namespaces spec asks for. Start it with StartDetached.
 func HoldCommand(spec Spec, opts HoldOptions) *exec.Cmd {
-	return Apply(spec, reexec.Command(HoldEntry, opts.args()...))
+	args := opts.args()
+	// The holder refuses to mount anything unless it is in another mount
+	// namespace than its parent's (the caller's thread's), which it
+	// cannot always read itself (from a user namespace, /proc/PPID/ns is
+	// out of reach), so the parent passes its mount namespace along.
+	if id, err := Self(Mount); err == nil {
+		args = append(args, "-parent-mnt", strconv.FormatUint(id.Inode, 10))
+	}
+	return Apply(spec, reexec.Command(HoldEntry, args...))
 }
 
 func (o HoldOptions) args() []string {
@@ -71,6 +79,9 @@ func (o HoldOptions) args() []string {
 // Args returns the holder's arguments, for JoinCommand(..., HoldEntry, opts.Args()...).
 func (o HoldOptions) Args() []string { return o.args() }
 
+// parentMnt is the inode of the mount namespace of the holder's parent.
+var parentMnt uint64
+
 func holdMain() {
 	var o HoldOptions
 	var key int
@@ -82,6 +93,7 @@ func holdMain() {
 	fs.IntVar(&o.Nest, "nest", 0, "nested PID namespaces")
 	fs.StringVar(&o.Tmpfs, "tmpfs", "", "mount a tmpfs here")
 	fs.BoolVar(&o.InNewMount, "in-new-mount", false, "start the holder in a new mount namespace and exit")
+	fs.Uint64Var(&parentMnt, "parent-mnt", 0, "the parent's mount namespace inode")
 	_ = fs.Parse(os.Args[1:])
 	o.MsgQueue = int32(key)
 	if o.InNewMount {
@@ -149,8 +161,8 @@ func hold(o HoldOptions) error {
 // through systemd's shared /), then mount proc over /proc. A procfs shows
 // the PID namespace of the process that mounts it.
 func mountProc() error {
-	if host, err := InHost(Mount); err != nil || host {
-		return fmt.Errorf("ns: refusing to mount proc in the host's mount namespace")
+	if err := ownMountNamespace(); err != nil {
+		return err
 	}
 	if err := mount.MakeRPrivate("/"); err != nil {
 		return err
@@ -162,11 +174,24 @@ func mountProc() error {
 // mountTmpfs mounts a tmpfs on dir in the process's own mount namespace,
 // after making every mount private so nothing propagates to the host.
 func mountTmpfs(dir string) error {
-	if host, err := InHost(Mount); err != nil || host {
-		return fmt.Errorf("ns: refusing to mount a tmpfs in the host's mount namespace")
+	if err := ownMountNamespace(); err != nil {
+		return err
 	}
 	if err := mount.MakeRPrivate("/"); err != nil {
 		return err
 	}
 	return mount.Tmpfs("lab-tmpfs", dir, "size=1m")
+}
+
+// ownMountNamespace makes sure the holder is not in its parent's mount
+// namespace before it mounts anything.
+func ownMountNamespace() error {
+	self, err := Self(Mount)
+	if err != nil {
+		return err
+	}
+	if parentMnt == 0 || self.Inode == parentMnt {
+		return fmt.Errorf("ns: refusing to mount in the mount namespace of the parent (%s)", self)
+	}
+	return nil
 }

@@ -58,9 +58,10 @@ func initDeath(timeout time.Duration) (InitDeath, error) {
 		return d, fmt.Errorf("start PID 2: %w", err)
 	}
 	d.InitPID, d.OtherPID = first.Process.Pid, second.Process.Pid
+	// Reap PID 2 before PID 1: a dying init waits in the kernel until
+	// every other process of its namespace has been reaped, and PID 2's
+	// parent is this process, not that init.
 	_ = first.Process.Kill()
-	_ = first.Wait()
-
 	ended := make(chan error, 1)
 	go func() { ended <- second.Wait() }()
 	select {
@@ -75,6 +76,7 @@ func initDeath(timeout time.Duration) (InitDeath, error) {
 		_ = second.Process.Kill()
 		<-ended
 	}
+	_ = first.Wait()
 
 	third := HoldCommand(Spec{}, HoldOptions{})
 	err := third.Start()

@@ -66,7 +66,7 @@ func userProbeMain() {
 
 func userProbe() (UserProbe, error) {
 	var p UserProbe
-	if host, err := InHost(User); err != nil || host {
+	if initial, err := InInitialUserNamespace(); err != nil || initial {
 		return p, errors.New("not in a user namespace of its own: refusing to probe")
 	}
 	st, err := procfs.ReadStatus(os.DirFS("/"), os.Getpid())
@@ -88,12 +88,17 @@ func mountInNewNamespace() error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread leaves with the goroutine
+		before, err := Self(Mount)
+		if err != nil {
+			done <- err
+			return
+		}
 		if err := Unshare(Mount); err != nil {
 			done <- err
 			return
 		}
-		if host, err := InHost(Mount); err != nil || host {
-			done <- errors.New("still in the host's mount namespace")
+		if after, err := Self(Mount); err != nil || after.Equal(before) {
+			done <- errors.New("unshare left the thread in its old mount namespace")
 			return
 		}
 		if err := mount.MakeRPrivate("/"); err != nil {

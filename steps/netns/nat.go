@@ -66,7 +66,7 @@ func hostForwards(ctx context.Context, h checker.Host) checker.Result {
 	}
 	if !on {
 		return checker.Mismatch(title, "net.ipv4.ip_forward = 1", "net.ipv4.ip_forward = 0: the host drops packets that are not for itself",
-			"sysctl -w net.ipv4.ip_forward=1")
+			"echo 1 > /proc/sys/net/ipv4/ip_forward (or sysctl -w net.ipv4.ip_forward=1)")
 	}
 	return checker.Passed(title, "net.ipv4.ip_forward = 1")
 }

@@ -49,7 +49,6 @@ var colors = []string{red, blue, green}
 
 // The lab's address plan, all inside 10.200.0.0/16.
 var (
-	labSpace   = netip.MustParsePrefix("10.200.0.0/16")
 	redAddr    = netip.MustParsePrefix("10.200.1.1/24")
 	blueAddr   = netip.MustParsePrefix("10.200.1.2/24")
 	bridgeNet  = netip.MustParsePrefix("10.200.2.0/24")
@@ -172,6 +171,9 @@ func Reset(ctx context.Context, env *steps.Env) error {
 			[2]string{"nat", "OUTPUT"}, [2]string{"filter", "FORWARD"}),
 		restoreForwarding(env),
 		releaseRunNetns(env))
+	if err := os.Remove(probe.OutsideLock); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -160,15 +160,15 @@ func TestWrongWorkFails(t *testing.T) {
 			name: "forwarding off", step: "netns/nat",
 			script: `ip addr add 10.200.2.1/24 dev lab-br0
 				ip -n lab-red route add default via 10.200.2.1
-				sysctl -qw net.ipv4.ip_forward=0
+				echo 0 > /proc/sys/net/ipv4/ip_forward
 				iptables -t nat -A POSTROUTING -s 10.200.2.0/24 ! -o lab-br0 -j MASQUERADE`,
-			reason: "net.ipv4.ip_forward = 0", hint: "sysctl -w net.ipv4.ip_forward=1",
+			reason: "net.ipv4.ip_forward = 0", hint: "echo 1 > /proc/sys/net/ipv4/ip_forward",
 		},
 		{
 			name: "a NAT rule for the wrong subnet", step: "netns/nat",
 			script: `ip addr add 10.200.2.1/24 dev lab-br0
 				ip -n lab-red route add default via 10.200.2.1
-				sysctl -qw net.ipv4.ip_forward=1
+				echo 1 > /proc/sys/net/ipv4/ip_forward
 				iptables -t nat -A POSTROUTING -s 10.200.1.0/24 ! -o lab-br0 -j MASQUERADE`,
 			reason: "with source 10.200.2.2, not the host's 198.51.100.2: they were forwarded but not masqueraded",
 			hint:   "matches -s 10.200.1.0/24, which does not contain lab-red's 10.200.2.2",

@@ -1,6 +1,9 @@
 // Command vmtest is the host side of `make test-vm` (vagrant/vmtest/run.sh):
 //
 //	vmtest labs           print the ID of every catalogued lab, one per line
+//	vmtest submission LAB print a model student submission for LAB: every
+//	                      step's Solution commands in order, as the LAB.sh
+//	                      that `lab grade --submission DIR` runs (make test-vagrant)
 //	vmtest summary SHARE  read the results the VM wrote into SHARE, print the
 //	                      failures and `vm: N passed, N failed`, exit 1 on any
 //
@@ -11,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/lab-edu/lab/content"
 	"github.com/lab-edu/lab/labs"
 )
 
@@ -26,6 +31,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, l.ID)
 		}
 		return 0
+	case len(args) == 2 && args[0] == "submission":
+		script, err := submission(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "vm: %v\n", err)
+			return 2
+		}
+		fmt.Fprint(stdout, script)
+		return 0
 	case len(args) == 2 && args[0] == "summary":
 		s, err := ReadShare(args[1])
 		if err != nil {
@@ -38,7 +51,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	default:
-		fmt.Fprintln(stderr, "usage: vmtest labs | vmtest summary SHARE")
+		fmt.Fprintln(stderr, "usage: vmtest labs | vmtest submission LAB | vmtest summary SHARE")
 		return 2
 	}
+}
+
+// DefaultWork is where lab keeps a lab's workspace on a machine with the
+// default LAB_ROOT, as in the box: what {{work}} stands for in the lessons.
+const DefaultWork = "/var/lib/lab/work"
+
+// submission joins the Solution blocks of every step of a lab into one
+// script, as a student who followed every lesson literally would submit.
+func submission(labID string) (string, error) {
+	lab, err := labs.Find(labs.All(), labID)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/bash\n# A model submission for %s: the Solution of every step, in order.\nset -e\n", lab.ID)
+	for _, s := range lab.Steps {
+		doc, err := content.Step(s.ID, "en")
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "\n# %s: %s\n%s", s.ID, doc.Title, content.Render(doc.Shell(), DefaultWork+"/"+lab.ID))
+	}
+	return b.String(), nil
 }
