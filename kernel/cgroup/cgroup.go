@@ -32,6 +32,7 @@ const (
 	CPUAcct = "cpuacct"
 	Pids    = "pids"
 	Freezer = "freezer"
+	Cpuset  = "cpuset"
 )
 
 // Hierarchy is a cgroup tree of one version mounted at Root.
@@ -69,7 +70,10 @@ var (
 	// (v1 throttled_time in ns, v2 throttled_usec) and, in v2, usage_usec.
 	CPUStat = File{CPU, "cpu.stat", "cpu.stat"}
 	// CPUUsage: v1 cpuacct.usage is nanoseconds; v2 reads usage_usec of cpu.stat.
-	CPUUsage    = File{CPUAcct, "cpuacct.usage", "cpu.stat"}
+	CPUUsage = File{CPUAcct, "cpuacct.usage", "cpu.stat"}
+	// CPUs: the CPUs the group's tasks may run on ("0-1,3"). v2 shows
+	// what is in effect in cpuset.cpus.effective.
+	CPUs        = File{Cpuset, "cpuset.cpus", "cpuset.cpus"}
 	PidsMax     = File{Pids, "pids.max", "pids.max"}
 	PidsCurrent = File{Pids, "pids.current", "pids.current"}
 	// PidsEvents counts forks refused at the limit: "max N".

@@ -57,6 +57,12 @@ func (r Resources) v1() *specs.LinuxResources {
 	if r.PidsMax != nil {
 		s.Pids = &specs.LinuxPids{Limit: r.PidsMax}
 	}
+	if r.CPUs != "" {
+		if s.CPU == nil {
+			s.CPU = &specs.LinuxCPU{}
+		}
+		s.CPU.Cpus = r.CPUs
+	}
 	return s
 }
 
@@ -73,6 +79,12 @@ func (r Resources) v2() *cgroup2.Resources {
 	}
 	if r.PidsMax != nil {
 		s.Pids = &cgroup2.Pids{Max: *r.PidsMax}
+	}
+	if r.CPUs != "" {
+		if s.CPU == nil {
+			s.CPU = &cgroup2.CPU{}
+		}
+		s.CPU.Cpus = r.CPUs // containerd then enables cpuset too
 	}
 	return s
 }
@@ -95,6 +107,8 @@ func (h Hierarchy) subsystems(controllers []string) cgroup1.Hierarchy {
 				out = append(out, cgroup1.NewPids(h.Root))
 			case Freezer:
 				out = append(out, cgroup1.NewFreezer(h.Root))
+			case Cpuset:
+				out = append(out, cgroup1.NewCpuset(h.Root))
 			default:
 				return nil, fmt.Errorf("cgroup: controller %q is not one the lab uses", c)
 			}
@@ -130,7 +144,7 @@ func (h Hierarchy) Create(group string, r Resources, controllers ...string) erro
 	// always there; other controllers must be enabled in the parent.
 	var enable []string
 	for _, c := range controllers {
-		if c == Memory || c == CPU || c == Pids {
+		if c == Memory || c == CPU || c == Pids || c == Cpuset {
 			enable = append(enable, c)
 		}
 	}

@@ -116,6 +116,7 @@ func TestGroupLifecycle(t *testing.T) {
 		CPUQuota:  Ptr[int64](50000), CPUPeriod: Ptr[uint64](100000),
 		CPUWeight: Ptr[uint64](200),
 		PidsMax:   Ptr[int64](30),
+		CPUs:      "0",
 	}
 	controllers := []string{Freezer, CPUAcct}
 	if h.Version == V2 {
@@ -139,6 +140,9 @@ func TestGroupLifecycle(t *testing.T) {
 	}
 	if l, err := h.ReadPidsMax(host, g); err != nil || l != (Limit{Value: 30}) {
 		t.Errorf("pids.max = %v, %v", l, err)
+	}
+	if c, err := h.ReadCPUs(host, g); err != nil || c != "0" {
+		t.Errorf("cpuset.cpus = %q, %v; want 0", c, err)
 	}
 	update := Resources{MemoryMax: Ptr[int64](48 << 20)}
 	if exists(h.Path(SwapLimit, g)) {

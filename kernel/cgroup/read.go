@@ -300,6 +300,11 @@ func (h Hierarchy) ReadCPUUsage(fsys fs.FS, group string) (time.Duration, error)
 	return time.Duration(ns), err
 }
 
+// ReadCPUs reads cpuset.cpus: the CPUs the group may run on ("0-1,3").
+func (h Hierarchy) ReadCPUs(fsys fs.FS, group string) (string, error) {
+	return h.read(fsys, CPUs, group)
+}
+
 // ReadPidsMax reads pids.max.
 func (h Hierarchy) ReadPidsMax(fsys fs.FS, group string) (Limit, error) {
 	return h.readLimit(fsys, PidsMax, group)

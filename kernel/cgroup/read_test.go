@@ -242,7 +242,7 @@ func TestGroupsOf(t *testing.T) {
 		return e
 	}
 	got := v1.GroupsOf(read("proc-cgroup-v1"))
-	want := []Membership{{CPU, "/lab-cpu"}, {CPUAcct, "/lab-cpu"}, {Freezer, "/"}, {Memory, "/lab-mem"}, {Pids, "/lab-pids"}}
+	want := []Membership{{CPU, "/lab-cpu"}, {CPUAcct, "/lab-cpu"}, {Cpuset, "/"}, {Freezer, "/"}, {Memory, "/lab-mem"}, {Pids, "/lab-pids"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("v1 GroupsOf = %v, want %v", got, want)
 	}

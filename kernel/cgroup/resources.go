@@ -9,6 +9,7 @@ type Resources struct {
 	CPUPeriod *uint64 // µs: cpu.cfs_period_us / cpu.max
 	CPUWeight *uint64 // 1..10000: v1 cpu.shares (converted) / cpu.weight
 	PidsMax   *int64  // tasks, -1 for none: pids.max
+	CPUs      string  // CPU list ("0-1"), "" to leave: cpuset.cpus
 }
 
 // Ptr returns a pointer to v, for Resources literals.
@@ -25,6 +26,9 @@ func (r Resources) controllersOf() []string {
 	}
 	if r.PidsMax != nil {
 		c = append(c, Pids)
+	}
+	if r.CPUs != "" {
+		c = append(c, Cpuset)
 	}
 	return c
 }

@@ -29,7 +29,7 @@ type Stats struct {
 var showFiles = []File{
 	MemoryLimit, SwapLimit, MemoryUsage, OOMEvents,
 	CPUQuota, CPUPeriod, CPUWeight, CPUStat, CPUUsage,
-	PidsMax, PidsCurrent, PidsEvents, FreezeState,
+	CPUs, PidsMax, PidsCurrent, PidsEvents, FreezeState,
 }
 
 // ReadStats reads every control file the lab knows of group, or only those
@@ -73,7 +73,7 @@ func (h Hierarchy) controllers() []string {
 	if h.Version == V2 {
 		return []string{""}
 	}
-	return []string{Memory, CPU, CPUAcct, Pids, Freezer}
+	return []string{Memory, CPU, CPUAcct, Pids, Freezer, Cpuset}
 }
 
 // Membership is the group a process is in, per hierarchy.

@@ -46,18 +46,58 @@ func Do(pid int, kinds []Kind, fn func() error) error {
 		}
 		fds = append(fds, fd)
 	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // intentionally never unlocked: the thread dies with the goroutine
+	return onThread(kinds, func() error {
 		for i, fd := range fds {
 			if err := unix.Setns(fd, int(kinds[i].CloneFlag())); err != nil {
-				done <- fmt.Errorf("enter %s namespace of process %d: %w", kinds[i], pid, err)
-				return
+				return fmt.Errorf("enter %s namespace of process %d: %w", kinds[i], pid, err)
 			}
 		}
-		done <- fn()
+		return fn()
+	})
+}
+
+// onThread runs fn on a locked OS thread and then puts that thread back
+// into the namespaces of kinds it started in. Only if every one is
+// restored does it unlock the thread for Go to reuse; otherwise the thread
+// stays locked and Go ends it with the goroutine. Restoring matters: the
+// goroutine may be running on the main thread, which Go never ends, and
+// /proc/PID/ns shows the main thread's namespaces, so a main thread left
+// in another namespace would make this whole process look like a member.
+func onThread(kinds []Kind, fn func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		var orig []int
+		for _, k := range kinds {
+			path := "/proc/thread-self/ns/" + string(k)
+			fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				closeAll(orig)
+				done <- &os.PathError{Op: "open", Path: path, Err: err}
+				return // the thread stays locked: it is discarded
+			}
+			orig = append(orig, fd)
+		}
+		err := fn()
+		restored := true
+		for i, fd := range orig {
+			if unix.Setns(fd, int(kinds[i].CloneFlag())) != nil {
+				restored = false
+			}
+		}
+		closeAll(orig)
+		if restored {
+			runtime.UnlockOSThread()
+		}
+		done <- err
 	}()
 	return <-done
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // Unshare moves the calling thread into new namespaces of the given kinds

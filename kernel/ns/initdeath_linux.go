@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -32,13 +31,16 @@ func ObserveInitDeath(timeout time.Duration) (InitDeath, error) {
 		d   InitDeath
 		err error
 	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: pid_for_children stays with this thread
-		d, err := initDeath(timeout)
-		done <- result{d, err}
-	}()
-	r := <-done
+	var r result
+	// onThread restores the thread's pid_for_children afterwards (setns
+	// to the thread's own PID namespace).
+	err := onThread([]Kind{PID}, func() error {
+		r.d, r.err = initDeath(timeout)
+		return nil
+	})
+	if err != nil {
+		return r.d, err
+	}
 	return r.d, r.err
 }
 

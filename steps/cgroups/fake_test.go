@@ -92,8 +92,8 @@ func TestMemoryLimitFiles(t *testing.T) {
 			"/sys/fs/cgroup/memory/lab-mem/memory.oom_control":          "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
 			"/sys/fs/cgroup/memory/lab-mem/memory.memsw.limit_in_bytes": "9223372036854771712\n",
 		}, checkMemoryLimit, checker.Fail, []string{"memory.limit_in_bytes = max", "lab-mem-x/memory.limit_in_bytes"}},
-		{"v2 wrong value", fakeV2, map[string]string{"/sys/fs/cgroup/lab-mem/memory.max": "67108\n"},
-			checkMemoryLimit, checker.Fail, []string{"memory.max = 67108", "0.1 MiB"}},
+		{"v2 wrong value", fakeV2, map[string]string{"/sys/fs/cgroup/lab-mem/memory.max": "65536\n"},
+			checkMemoryLimit, checker.Fail, []string{"memory.max = 65536", "64 KiB"}},
 		{"v2 controller not enabled", fakeV2, map[string]string{"/sys/fs/cgroup/lab-mem/cgroup.procs": ""},
 			checkMemoryLimit, checker.Fail, []string{"memory.max (cgroup v2)"}},
 	})

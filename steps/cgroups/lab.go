@@ -179,5 +179,10 @@ func needRoot(name string) *checker.Result {
 	return &r
 }
 
-// mib formats bytes as MiB.
-func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+// mib formats bytes as MiB, or KiB below one MiB.
+func mib(b uint64) string {
+	if b < 1<<20 {
+		return fmt.Sprintf("%g KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}

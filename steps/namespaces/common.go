@@ -105,10 +105,8 @@ func other(fsys fs.FS, pid int, kind ns.Kind) bool {
 	if id, err := ns.Of(fsys, pid, kind); err == nil && !id.Equal(host) {
 		return true
 	}
-	if kind == ns.PID {
-		if id, err := ns.ForChildren(fsys, pid); err == nil && !id.Equal(host) {
-			return true
-		}
+	if kind == ns.PID && childrenElsewhere(fsys, pid, host) {
+		return true
 	}
 	return false
 }

@@ -2,6 +2,7 @@ package nslab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -74,10 +75,8 @@ func checkPIDInit(ctx context.Context, h checker.Host) checker.Result {
 		if !p.NS.Equal(host) && len(p.NSpid) >= 2 && p.NSpid[len(p.NSpid)-1] == 1 {
 			inits = append(inits, p)
 		}
-		if p.NS.Equal(host) && noFork == nil {
-			if c, err := ns.ForChildren(fsys, p.PID); err == nil && !c.Equal(host) {
-				noFork = &p
-			}
+		if p.NS.Equal(host) && noFork == nil && childrenElsewhere(fsys, p.PID, host) {
+			noFork = &p
 		}
 	}
 	if len(inits) == 0 {
@@ -271,4 +270,21 @@ var initDeathQuiz = &steps.Quiz{
 		want, _, err := observedChoice()
 		return want, err
 	},
+}
+
+// childrenElsewhere reports whether pid's next children go to another PID
+// namespace than host: what `unshare --pid` without --fork leaves. Until
+// that namespace has its PID 1, the kernel hides the link
+// (/proc/PID/ns/pid_for_children reads ENOENT) while /proc/PID/ns/pid
+// still reads.
+func childrenElsewhere(fsys fs.FS, pid int, host ns.ID) bool {
+	c, err := ns.ForChildren(fsys, pid)
+	if err == nil {
+		return !c.Equal(host)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	_, perr := ns.Of(fsys, pid, ns.PID)
+	return perr == nil
 }

@@ -18,7 +18,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
-OUT="${1:-${LAB_VM_CACHE:-$REPO/.cache/vm}/box}"
+OUT="${1:-$REPO/.cache/vm/box}"
 PART_OFFSET=$((2048 * 512)) # where build.sh puts the root partition
 
 log() { printf 'box: %s\n' "$*" >&2; }

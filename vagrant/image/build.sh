@@ -11,7 +11,8 @@
 # file system written straight into the partition of a disk image file, and
 # GRUB's two boot sectors are written with dd, as grub-install would.
 #
-# Output, in $LAB_VM_CACHE/image-KEY (default .cache/vm in the repository):
+# Output, in $LAB_VM_CACHE/image-KEY (default /var/cache/lab-vm, outside the
+# clone, so that CI's fresh clones on one machine share it):
 #   disk.raw     partitioned disk (MBR, one ext4 partition at 1 MiB, GRUB)
 #   disk.qcow2   the same disk as qcow2, for QEMU or libvirt
 #   vmlinuz, initrd.img, cmdline   for QEMU's direct kernel boot (-kernel)
@@ -21,7 +22,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-CACHE="${LAB_VM_CACHE:-$REPO/.cache/vm}"
+CACHE="${LAB_VM_CACHE:-/var/cache/lab-vm}"
 SUITE=bookworm
 DISK_SIZE_MIB="${LAB_VM_DISK_MIB:-8192}" # sparse: the files take ~1 GiB
 PART_START=2048                          # sectors: the partition starts at 1 MiB
@@ -130,7 +131,9 @@ configure() {
 	echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | chroot "$root" debconf-set-selections
 
 	grub_files "$root"
-	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
+	# The .debs are installed; the package lists stay, so that a box with
+	# internet can `apt-get install` without an update first.
+	rm -rf "$root"/var/cache/apt/archives/*.deb
 }
 
 # grub_files: what grub-install would copy into /boot/grub: the modules
@@ -205,10 +208,19 @@ grub_mkimage() {
 	chroot "$root" grub-mkimage "$@"
 }
 
+# unmount_under: an interrupted debootstrap can leave /proc or /sys
+# mounted inside the root; never rm -rf through a mount.
+unmount_under() {
+	local dir="$1" mnt
+	awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r mnt; do umount -l "$mnt"; done
+}
+
 build() {
 	local out="$1"
 	local root="$out.root"
-	rm -rf "$root" "$out"
+	unmount_under "$root"
+	rm -rf "$root" "$out" "$out.tmp"
 	mkdir -p "$root"
 	local t0=$SECONDS
 	bootstrap "$root"
@@ -247,7 +259,12 @@ main() {
 		log "cached: $out"
 	else
 		build "$out"
-		find "$CACHE" -maxdepth 1 -name 'image-*' ! -path "$out*" -exec rm -rf {} +
+		local old
+		for old in "$CACHE"/image-*; do
+			[ "${old#"$out"}" = "$old" ] || continue # ours
+			unmount_under "$old"
+			rm -rf "$old"
+		done
 	fi
 	ln -sfn "$(basename "$out")" "$CACHE/image"
 	echo "$out"

@@ -49,7 +49,7 @@ while IFS=$'\t' read -r pkg rel bin skip; do
 	[ -n "$skip" ] && args+=("-test.skip=$skip")
 	say "run $pkg"
 	start=$SECONDS
-	(cd "$WORK/$rel" && "./$bin" "${args[@]}" 2>&1) |
+	(cd "$WORK/$rel" && "$SHARE/bin/$rel/$bin" "${args[@]}" 2>&1) |
 		"$SHARE/test2json" -t -p "$pkg" >"$OUT/json/$n.json"
 	rc=${PIPESTATUS[0]}
 	printf '%s\t%s\t%s\n' "$pkg" "$rc" "$((SECONDS - start))" >>"$OUT/packages"

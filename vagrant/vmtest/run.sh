@@ -21,25 +21,26 @@
 #
 # Environment: LAB_VM_TIMEOUT (s, default 2700), LAB_VM_PKG_TIMEOUT (s per
 # test binary, default 900), LAB_VM_MEMORY (MiB, 2048), LAB_VM_CPUS (2),
-# LAB_VM_CACHE (.cache/vm), LAB_VM_ACCEL (tcg,thread=multi).
+# LAB_VM_ACCEL (tcg,thread=multi); LAB_VM_CACHE for build.sh (/var/cache/lab-vm).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
-CACHE="${LAB_VM_CACHE:-$REPO/.cache/vm}"
-RUN="$CACHE/run" # the share; kept after the run for inspection
+RUN="$REPO/.cache/vm/run" # the share; kept after the run for inspection
 TIMEOUT="${LAB_VM_TIMEOUT:-2700}"
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 
 # build_share fills the share: the source tree (tracked and new files, as
-# `git ls-files` sees them), each package's test binary inside its own
-# directory of that tree, and the lists guest.sh reads.
+# `git ls-files` sees them), each package's test binary in bin/ under the
+# package's path, and the lists guest.sh reads. The guest copies the small
+# source tree to its disk and runs the binaries from the share, so only the
+# pages a test executes cross 9p.
 build_share() {
 	local share="$1"
 	rm -rf "$share"
-	mkdir -p "$share/src" "$share/out"
+	mkdir -p "$share/src" "$share/bin" "$share/out"
 	(cd "$REPO" && git ls-files -z -co --exclude-standard |
 		tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$share/src" -xf -
 
@@ -60,7 +61,7 @@ build_share() {
 		rel="${rel#/}"
 		bin="$(basename "${rel:-lab}").test"
 		# A package whose tests do not compile is a failure, not the end of the run.
-		if ! (cd "$REPO" && "$GO" test -c -o "$share/src/${rel:-.}/$bin" "$pkg") 2>"$share/build.err"; then
+		if ! (cd "$REPO" && "$GO" test -c -o "$share/bin/$rel/$bin" "$pkg") 2>"$share/build.err"; then
 			cat "$share/build.err" >&2
 			printf '%s\t%s\n' "$pkg" "$(head -c 2000 "$share/build.err" | tr '\n\t' '  ')" >>"$share/build-failures"
 			continue

@@ -145,7 +145,11 @@ func printCgroupShow(io *IOStreams, out cgroupShow) {
 		for _, v := range g.Values {
 			lines := strings.Split(v.Value, "\n")
 			lines = slices.DeleteFunc(lines, func(s string) bool { return strings.TrimSpace(s) == "" })
-			fmt.Fprintf(w, "  %-*s  %s\n", width, v.File, strings.Join(lines, ", "))
+			value := strings.Join(lines, ", ")
+			if l, err := cgroup.ParseLimit(value); err == nil && l.Max && value != "max" && value != "-1" {
+				value += " (no limit)" // v1 spells "no limit" as a huge number
+			}
+			fmt.Fprintf(w, "  %-*s  %s\n", width, v.File, value)
 		}
 	}
 }

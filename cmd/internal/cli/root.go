@@ -87,6 +87,7 @@ var commands = []func(*Factory) *cobra.Command{
 	cmdNet,
 	newCmdImage,
 	cmdEscape,
+	cmdNs,
 }
 
 // requireRoot is what commands that touch the kernel call first.
