@@ -11,9 +11,11 @@ import (
 )
 
 // Do runs fn on an OS thread that has joined process pid's namespaces of
-// the given kinds with setns(2). The thread stays locked and is never
-// unlocked, so Go discards it when the goroutine ends instead of reusing
-// a thread left in another namespace.
+// the given kinds with setns(2). The goroutine locks its thread first
+// (runtime.LockOSThread), so fn runs on the thread that joined. Afterwards
+// the thread goes back to its own namespaces and is unlocked; if that
+// fails it stays locked, and Go discards it when the goroutine ends
+// instead of reusing a thread left in another namespace.
 //
 // Only UTS, IPC, Net and Cgroup can be joined this way: see the package
 // documentation for why Mount and User need a single-threaded process

@@ -17,7 +17,8 @@
 //
 // A namespace belongs to a task (a thread). Go schedules goroutines on
 // several OS threads, so a goroutine that calls setns must lock its thread
-// (runtime.LockOSThread) and never unlock it: Go then throws that thread
+// (runtime.LockOSThread), and either put it back into its own namespaces
+// before unlocking it or never unlock it, so that Go throws the thread
 // away instead of reusing it in the wrong namespace. That works for the
 // UTS, IPC, network and cgroup namespaces: Do does it.
 //

@@ -6,17 +6,16 @@ import (
 	"github.com/lab-edu/lab/kernel/ns"
 )
 
-// Command builds what `unshare --uts --pid --fork CMD` runs: the flags go
-// on the exec.Cmd, and Go's clone(2) creates the child in the new
-// namespaces.
-func ExampleCommand() {
-	cmd := ns.Command(ns.Spec{New: []ns.Kind{ns.UTS, ns.PID}}, "/bin/sh", "-c", "hostname box; exec sh")
-	fmt.Println(ns.KindsOf(cmd.SysProcAttr.Cloneflags))
-	// Output: [pid uts]
-}
-
+// ParseKind accepts the names of /proc/PID/ns and of unshare's options.
 func ExampleParseKind() {
 	k, _ := ns.ParseKind("network")
 	fmt.Printf("%s %#x\n", k, k.CloneFlag())
 	// Output: net 0x40000000
+}
+
+// Flags gives the clone(2) flags of `unshare --uts --pid --mount`.
+func ExampleFlags() {
+	f := ns.Flags(ns.UTS, ns.PID, ns.Mount)
+	fmt.Printf("%#x %v\n", f, ns.KindsOf(f))
+	// Output: 0x24020000 [mnt pid uts]
 }

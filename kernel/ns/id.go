@@ -1,7 +1,6 @@
 package ns
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -110,6 +109,3 @@ func SameAsHost(fsys fs.FS, pid int, kind Kind) (bool, error) {
 	}
 	return id.Equal(host), nil
 }
-
-// ErrNoProcess means no process matched what a lookup asked for.
-var ErrNoProcess = errors.New("ns: no such process")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // Kill sends SIGKILL to every process in namespace id (found in the host's
@@ -16,7 +17,7 @@ func Kill(id ID) error {
 	if err != nil {
 		return err
 	}
-	return KillPIDs(pids...)
+	return KillAndWait(5*time.Second, pids...)
 }
 
 // KillPIDs sends SIGKILL to each process; ESRCH (already gone) is success.
@@ -32,6 +33,29 @@ func KillPIDs(pids ...int) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// KillAndWait is KillPIDs, then waits (up to timeout) until the kernel
+// has taken each process out of its namespaces. A killed process first
+// loses its memory and executable and only later its namespaces, and in
+// that window nsenter can still join them: a cleanup that returns early
+// could let the next command join a namespace that is being torn down.
+func KillAndWait(timeout time.Duration, pids ...int) error {
+	err := KillPIDs(pids...)
+	deadline := time.Now().Add(timeout)
+	for _, pid := range pids {
+		for inNamespaces(pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return err
+}
+
+// inNamespaces reports whether pid still has namespaces (its /proc/PID/ns
+// links still read): false once it has exited, even as a zombie.
+func inNamespaces(pid int) bool {
+	_, err := os.Readlink("/proc/" + itoa(pid) + "/ns/user")
+	return err == nil
 }
 
 func itoa(n int) string {

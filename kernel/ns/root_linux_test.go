@@ -94,6 +94,22 @@ func TestMsgQueueInOwnIPCNamespace(t *testing.T) {
 	if has(host) {
 		t.Error("the holder's queue is visible in the host's IPC namespace")
 	}
+	if err := CreateShmIn(pid, key, 4096); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := ShmSegments(pid)
+	if err != nil || !has(segs) {
+		t.Fatalf("ShmSegments(holder) = %v, %v: want the segment made with CreateShmIn", segs, err)
+	}
+	if hostSegs, _ := ShmSegments(HostPID(os.DirFS("/"))); has(hostSegs) {
+		t.Error("the segment made in the holder's namespace is visible in the host's")
+	}
+	if err := RemoveShmIn(pid, key); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := ShmSegments(pid); has(segs) {
+		t.Error("RemoveShmIn left the segment")
+	}
 }
 
 func TestPIDHolderOwnProcAndNesting(t *testing.T) {

@@ -52,12 +52,6 @@ func notHost() error {
 	return nil
 }
 
-// Names is what uname(2) reports of a UTS namespace.
-type Names struct {
-	Hostname   string `json:"hostname"`
-	Domainname string `json:"domainname"`
-}
-
 // UTSNames returns the hostname and domain name that process pid sees:
 // it joins pid's UTS namespace on a throwaway thread and calls uname(2).
 //

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lab-edu/lab/checker"
 	"github.com/lab-edu/lab/kernel/ns"
@@ -94,7 +95,7 @@ func killMarked(dir string, kinds ...ns.Kind) error {
 			}
 		}
 	}
-	return ns.KillPIDs(victims...)
+	return ns.KillAndWait(5*time.Second, victims...)
 }
 
 func other(fsys fs.FS, pid int, kind ns.Kind) bool {

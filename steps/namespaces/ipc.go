@@ -20,7 +20,7 @@ const ipcLab = "ipc"
 const IPCKey int32 = 0x1ab0001
 
 // IPCSteps are the ipc lab's steps.
-var IPCSteps = []steps.Step{IPCQueue}
+var IPCSteps = []steps.Step{IPCQueue, IPCShm}
 
 // IPCQueue: a message queue in one IPC namespace, absent from the host's.
 var IPCQueue = steps.Step{
@@ -85,6 +85,9 @@ func checkIPCQueue(ctx context.Context, h checker.Host) checker.Result {
 }
 
 func solveIPCQueue(ctx context.Context, env *steps.Env) error {
+	if checkIPCQueue(ctx, env.Host).OK() {
+		return nil
+	}
 	cmd := ns.HoldCommand(ns.Spec{New: []ns.Kind{ns.IPC}}, ns.HoldOptions{MsgQueue: IPCKey})
 	cmd.Dir = env.Dir
 	pid, err := ns.StartDetached(cmd)
@@ -99,11 +102,78 @@ func solveIPCQueue(ctx context.Context, env *steps.Env) error {
 }
 
 // cleanupIPC kills the lab's processes in IPC namespaces of their own (the
-// namespace, and its queues, go with the last one) and removes a queue
-// with the lab's key from the host's namespace.
+// namespace, and its queues and segments, go with the last one) and
+// removes a queue or segment with the lab's key from the host's namespace.
 func cleanupIPC(ctx context.Context, env *steps.Env) error {
+	host := ns.HostPID(env.Host.FS())
 	return errors.Join(
+		ns.UnbindAll(env.Dir),
 		killMarked(env.Dir, ns.IPC),
-		ns.RemoveMsgQueuesIn(ns.HostPID(env.Host.FS()), IPCKey),
+		ns.RemoveMsgQueuesIn(host, IPCKey),
+		ns.RemoveShmIn(host, IPCKey),
 	)
+}
+
+// IPCShm: join the namespace with nsenter and add a shared memory segment.
+var IPCShm = steps.Step{
+	ID:      "ipc/shm",
+	Title:   "Join the IPC namespace and share memory in it",
+	Setup:   solveIPCQueue,
+	Check:   checkIPCShm,
+	Solve:   solveIPCShm,
+	Cleanup: cleanupIPC,
+}
+
+// shmSegments reads the segments of a process's IPC namespace; tests may swap it.
+var shmSegments = ns.ShmSegments
+
+func checkIPCShm(ctx context.Context, h checker.Host) checker.Result {
+	const name = "a shared memory segment in the lab's IPC namespace, not in the host's"
+	fsys, dir := h.FS(), workDir(h, ipcLab)
+	host, err := shmSegments(ns.HostPID(fsys))
+	if err != nil {
+		return checker.Errored(name, fmt.Errorf("read the host's shared memory segments: %w", err))
+	}
+	hostKeys := make([]int32, 0, len(host))
+	for _, s := range host {
+		hostKeys = append(hostKeys, s.Key)
+	}
+	ids, by := isolated(fsys, dir, ns.IPC)
+	if len(ids) == 0 {
+		return checker.Failed(name, "no process started from "+dir+" is in an IPC namespace of its own",
+			"do step ipc/queue first (lab goto ipc/queue)")
+	}
+	for _, id := range ids {
+		p := by[id][0]
+		segs, err := shmSegments(p.PID)
+		if err != nil {
+			return checker.Errored(name, err)
+		}
+		for _, s := range segs {
+			if !slices.Contains(hostKeys, s.Key) {
+				return checker.Passed(name,
+					fmt.Sprintf("the checker joined %s (of %s): /proc/sysvipc/shm there lists segment key %s (shmid %d, %s bytes)", id, p, keyHex(s.Key), s.ID, s.Fields["size"]),
+					"the host's IPC namespace has no segment with that key")
+			}
+		}
+	}
+	p := by[ids[0]][0]
+	hint := fmt.Sprintf("join it and make one: nsenter --target %d --ipc ipcmk --shmem 4096", p.PID)
+	if len(host) > 0 {
+		hint += fmt.Sprintf(" (the host's IPC namespace has %d segments: ipcmk without nsenter makes them there; ipcs -m shows them)", len(host))
+	}
+	return checker.Failed(name, fmt.Sprintf("the IPC namespace %s of %s has no shared memory segment", ids[0], p), hint)
+}
+
+// solveIPCShm joins the lab's IPC namespace on a throwaway thread and
+// creates a segment there, as nsenter --ipc ipcmk --shmem does.
+func solveIPCShm(ctx context.Context, env *steps.Env) error {
+	if err := solveIPCQueue(ctx, env); err != nil {
+		return err
+	}
+	ids, by := isolated(env.Host.FS(), env.Dir, ns.IPC)
+	if len(ids) == 0 {
+		return errors.New("no process from " + env.Dir + " is in an IPC namespace of its own")
+	}
+	return ns.CreateShmIn(by[ids[0]][0].PID, IPCKey, 4096)
 }

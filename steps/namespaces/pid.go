@@ -112,6 +112,11 @@ func ownProc(fsys fs.FS, p pidProc) checker.Result {
 	base := fmt.Sprintf("proc/%d/root/proc", p.PID)
 	link, err := fs.ReadLink(fsys, base+"/1/ns/pid")
 	if err == nil && strings.HasSuffix(link, fmt.Sprintf("[%d]", p.NS.Inode)) {
+		if same, err := ns.SameAsHost(fsys, p.PID, ns.Mount); err == nil && same {
+			return checker.Failed(name,
+				fmt.Sprintf("%s is PID 1 of %s, and its proc is mounted in the host's mount namespace: it replaced the host's /proc", p.proc, p.NS),
+				"umount /proc on the host, then use unshare --pid --fork --mount-proc (--mount-proc adds a mount namespace)")
+		}
 		var listed []int
 		if root, err := fs.Sub(fsys, fmt.Sprintf("proc/%d/root", p.PID)); err == nil {
 			listed, _ = procfs.Pids(root)
@@ -172,7 +177,7 @@ func startPIDHolder(ctx context.Context, env *steps.Env, nest int) error {
 // another PID namespace or whose children go to one: killing a PID 1
 // ends its whole namespace.
 func cleanupPID(ctx context.Context, env *steps.Env) error {
-	return killMarked(env.Dir, ns.PID)
+	return errors.Join(ns.UnbindAll(env.Dir), killMarked(env.Dir, ns.PID))
 }
 
 // PIDNested: a process three PID namespaces deep.

@@ -177,7 +177,7 @@ func solveUserMap(ctx context.Context, env *steps.Env) error {
 }
 
 func cleanupUser(ctx context.Context, env *steps.Env) error {
-	return killMarked(env.Dir, ns.User)
+	return errors.Join(ns.UnbindAll(env.Dir), killMarked(env.Dir, ns.User))
 }
 
 // UserCaps: what root of a user namespace may do, and may not.

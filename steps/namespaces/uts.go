@@ -114,7 +114,11 @@ func checkUTSHostname(ctx context.Context, h checker.Host) checker.Result {
 			"start a shell in a new UTS namespace: sudo unshare --uts bash, then hostname "+UTSHostname+" in it")
 	}
 	var seen []string
-	for _, n := range others {
+	for i, n := range others {
+		if i == 3 {
+			seen = append(seen, fmt.Sprintf("and %d more", len(others)-3))
+			break
+		}
 		seen = append(seen, fmt.Sprintf("%s (%s: %q)", n.ID, n.Proc, n.Names.Hostname))
 	}
 	return checker.Mismatch(name,
@@ -153,7 +157,7 @@ func cleanupUTS(ctx context.Context, env *steps.Env) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
+	errs := []error{ns.UnbindAll(env.Dir)}
 	for _, n := range labUTS(others) {
 		errs = append(errs, ns.Kill(n.ID))
 	}

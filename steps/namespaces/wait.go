@@ -22,6 +22,3 @@ func waitFor(ctx context.Context, cond func() bool) error {
 	}
 	return nil
 }
-
-// waitABit is the poll interval of tests.
-func waitABit() { time.Sleep(50 * time.Millisecond) }

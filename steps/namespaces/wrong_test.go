@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lab-edu/lab/checker"
 	"github.com/lab-edu/lab/kernel/kerneltest"
@@ -43,7 +44,7 @@ func failsWith(t *testing.T, ctx context.Context, s steps.Step, h checker.Host, 
 			t.Logf("reason: %s (hint: %s)", r.Reason, r.Hint)
 			return
 		}
-		waitABit()
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s: status %s, reason %q, hint %q; want a failure saying %q", s.ID, r.Status, r.Reason, r.Hint, want)
 }
@@ -142,6 +143,58 @@ func TestWrongIPCQueueOnTheHost(t *testing.T) {
 	for _, m := range q {
 		if m.Key == IPCKey {
 			t.Fatal("cleanup left the lab's queue in the host's IPC namespace")
+		}
+	}
+}
+
+// TestCleanupUnbindsNamespaceFiles: a namespace kept alive by a bind mount
+// in the workspace (unshare --uts=FILE) is gone after Cleanup.
+func TestCleanupUnbindsNamespaceFiles(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root, kerneltest.Tool("unshare"))
+	for _, lab := range nsLabs {
+		t.Run(lab.id, func(t *testing.T) {
+			env := stepstest.NewEnv(t, lab.id)
+			file := env.Dir + "/held-ns"
+			if err := os.WriteFile(file, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flag := map[string]string{"uts": "--uts=", "pid": "--ipc=", "user": "--uts=", "ipc": "--ipc="}[lab.id]
+			if out, err := exec.Command("unshare", flag+file, "true").CombinedOutput(); err != nil {
+				t.Fatalf("unshare %s%s: %v: %s", flag, file, err, out)
+			}
+			t.Cleanup(func() { _ = exec.Command("umount", file).Run() })
+			if err := lab.steps[0].Cleanup(context.Background(), env); err != nil {
+				t.Fatal(err)
+			}
+			mi, _ := os.ReadFile("/proc/self/mountinfo")
+			if strings.Contains(string(mi), file) {
+				t.Fatalf("%s is still mounted after %s's Cleanup", file, lab.steps[0].ID)
+			}
+		})
+	}
+}
+
+func TestWrongShmOnTheHost(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root)
+	env := stepstest.NewEnv(t, "ipc")
+	stepstest.Do(t, solveIPCQueue, t.Context(), env)
+	t.Cleanup(func() { _ = cleanupIPC(context.Background(), env) })
+	id, err := ns.CreateShm(IPCKey, 4096, 0o600) // in the host's namespace: ipcmk without nsenter
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ns.RemoveShm(id) })
+	failsWith(t, t.Context(), IPCShm, env.Host, "has no shared memory segment", "the host's IPC namespace has")
+	if err := cleanupIPC(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := ns.ShmSegments(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		if s.Key == IPCKey {
+			t.Fatal("cleanup left the lab's segment in the host's IPC namespace")
 		}
 	}
 }

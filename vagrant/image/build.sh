@@ -106,6 +106,10 @@ configure() {
 		deb $mirror_url $SUITE-updates main
 		deb ${mirror_url%/debian*}/debian-security $SUITE-security main
 	EOF
+	# DNS comes from systemd-resolved (DHCP's servers), never from the
+	# machine that built the image (debootstrap copied its resolv.conf).
+	ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+	chroot "$root" systemctl enable systemd-resolved.service >/dev/null 2>&1
 	# An empty machine-id: systemd makes a new one at each machine's first boot.
 	: >"$root/etc/machine-id"
 	rm -f "$root/var/lib/dbus/machine-id"

@@ -38,7 +38,7 @@ in_ns() { ip netns exec "$NETNS" "$@"; }
 # vagrant_do runs vagrant in the namespace from vagrant/, without the
 # progress bars that fill CI logs.
 vagrant_do() {
-	(cd "$REPO/vagrant" && in_ns vagrant "$@") 2>&1 | tr '\r' '\n' | grep --line-buffered -v -e 'Progress:' -e '^\s*$'
+	(cd "$REPO/vagrant" && in_ns vagrant "$@") 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e 'Progress:' -e '^\s*$'
 	return "${PIPESTATUS[0]}"
 }
 
@@ -70,20 +70,25 @@ start_daemon() {
 	started+=("$name")
 }
 
-cleanup() {
-	set +e
+# cleanup_vagrant destroys the VM, removes the box and its libvirt volume.
+cleanup_vagrant() {
 	if [ -d "$VAGRANT_DOTFILE_PATH/machines" ]; then
-		vagrant_do destroy -f >/dev/null
+		vagrant_do destroy -f >/dev/null || true
 	fi
-	vagrant box remove --force "$BOX_NAME" >/dev/null 2>&1
+	rm -rf "$VAGRANT_DOTFILE_PATH"
+	vagrant box remove --force "$BOX_NAME" >/dev/null 2>&1 || true
 	# vagrant-libvirt keeps the box's disk in the storage pool as a volume.
 	virsh -q -c qemu:///system vol-list default 2>/dev/null | awk -v b="$BOX_NAME" '$1 ~ "^"b"_" {print $1}' |
 		while read -r vol; do virsh -q -c qemu:///system vol-delete --pool default "$vol" >/dev/null; done
+}
+
+cleanup() {
+	set +e
+	cleanup_vagrant
 	for name in "${started[@]}"; do
 		kill "$(cat "/run/$name.pid")" 2>/dev/null
 	done
 	[ "$made_netns" -eq 1 ] && ip netns delete "$NETNS"
-	rm -rf "$VAGRANT_DOTFILE_PATH"
 }
 
 main() {
@@ -110,6 +115,7 @@ main() {
 		[ -S /run/libvirt/libvirt-sock ] && break
 		sleep 1
 	done
+	cleanup_vagrant # what an interrupted run left (its VM, its ssh key)
 
 	# Model submissions, made on the host (the VM has no Go).
 	local sub="$CACHE/submission" n=0

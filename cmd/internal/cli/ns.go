@@ -194,13 +194,13 @@ func runNsLs(opts *nsLsOptions) error {
 			if r.Host != nil && *r.Host {
 				where = "host"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", r.NS, r.Type, where, r.NProcs, r.PID, r.User, r.Command)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", r.NS, r.Type, where, r.NProcs, r.PID, r.User, shorten(r.Command))
 		}
 		return tw.Flush()
 	}
 	fmt.Fprintf(tw, "NS\tTYPE\tNPROCS\tPID\tUSER\tCOMMAND\n")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\n", r.NS, r.Type, r.NProcs, r.PID, r.User, r.Command)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\n", r.NS, r.Type, r.NProcs, r.PID, r.User, shorten(r.Command))
 	}
 	return tw.Flush()
 }
@@ -247,4 +247,14 @@ func runNsDiff(opts *nsDiffOptions) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", r.Type, r.A, r.B, verdict)
 	}
 	return tw.Flush()
+}
+
+// shorten keeps a command line to one screen line in tables (--json has
+// it whole).
+func shorten(cmd string) string {
+	const max = 72
+	if r := []rune(cmd); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return cmd
 }
