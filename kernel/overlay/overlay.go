@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/lab-edu/lab/kernel/procfs"
 )
 
 // Layers is an overlay stack. Lower lists the read-only layers top-most
@@ -81,7 +82,7 @@ func ParseOptions(superOptions string) Layers {
 	var l Layers
 	for _, opt := range strings.Split(superOptions, ",") {
 		key, value, _ := strings.Cut(opt, "=")
-		value = unescapeOctal(value)
+		value = procfs.Unescape(value)
 		switch key {
 		case "lowerdir":
 			l.Lower = append(l.Lower, splitLowerdir(value)...)
@@ -120,24 +121,4 @@ func splitLowerdir(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-// unescapeOctal undoes the kernel's seq_file escapes ("\054" is ',').
-// Other backslashes are kept, so lowerdir's "\:" survives for splitLowerdir.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

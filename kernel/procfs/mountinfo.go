@@ -78,7 +78,7 @@ func ParseMountInfo(r io.Reader) ([]Mount, error) {
 		if !ok || len(f) < 6 || len(g) < 2 {
 			return nil, fmt.Errorf("parse mountinfo line %q: too few fields", line)
 		}
-		m := Mount{Root: unescape(f[3]), Point: unescape(f[4]), Options: f[5], Optional: f[6:], FSType: g[0], Source: unescape(g[1])}
+		m := Mount{Root: Unescape(f[3]), Point: Unescape(f[4]), Options: f[5], Optional: f[6:], FSType: g[0], Source: Unescape(g[1])}
 		m.ID, _ = strconv.Atoi(f[0])
 		m.Parent, _ = strconv.Atoi(f[1])
 		if maj, min, ok := strings.Cut(f[2], ":"); ok {
@@ -116,9 +116,10 @@ func Find(mounts []Mount, point string) (Mount, bool) {
 	return Mount{}, false
 }
 
-// unescape undoes mountinfo's octal escapes for space, tab, newline and
-// backslash ("\040" is a space).
-func unescape(s string) string {
+// Unescape undoes the kernel's seq_file octal escapes in mountinfo fields
+// and options ("\040" is a space, "\054" a comma). A backslash not followed
+// by three octal digits is kept, so overlay's "\:" survives.
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

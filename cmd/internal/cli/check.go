@@ -54,11 +54,7 @@ A quiz step asks its question on a terminal; elsewhere give --answer.`,
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
 	f := opts.f
-	p, err := loadProgress(f)
-	if err != nil {
-		return err
-	}
-	l, i, err := resolveStep(f, p, opts.StepID)
+	_, l, i, err := loadStep(f, opts.StepID)
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,7 @@ earlier steps' reference solutions where it needs them), then it is shown.`,
 
 func runGoto(ctx context.Context, opts *gotoOptions) error {
 	f := opts.f
-	p, err := loadProgress(f)
-	if err != nil {
-		return err
-	}
-	l, i, err := resolveStep(f, p, opts.StepID)
+	_, l, i, err := loadStep(f, opts.StepID)
 	if err != nil {
 		return err
 	}

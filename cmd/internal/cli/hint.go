@@ -42,11 +42,7 @@ func newCmdHint(f *Factory, runF func(*hintOptions) error) *cobra.Command {
 // fails right now, the check's own hint about what it found.
 func runHint(ctx context.Context, opts *hintOptions) error {
 	f := opts.f
-	p, err := loadProgress(f)
-	if err != nil {
-		return err
-	}
-	l, i, err := resolveStep(f, p, opts.StepID)
+	p, l, i, err := loadStep(f, opts.StepID)
 	if err != nil {
 		return err
 	}

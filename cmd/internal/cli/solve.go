@@ -45,11 +45,7 @@ the solution instead, and change nothing.`,
 
 func runSolve(ctx context.Context, opts *solveOptions) error {
 	f := opts.f
-	p, err := loadProgress(f)
-	if err != nil {
-		return err
-	}
-	l, i, err := resolveStep(f, p, opts.StepID)
+	p, l, i, err := loadStep(f, opts.StepID)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,17 @@ func findLab(f *Factory, id string) (labs.Lab, error) {
 }
 
 // resolveStep finds step id, or the current step when id is empty.
+// loadStep loads progress and resolves id (or, when empty, the current
+// step): what every per-step verb starts with.
+func loadStep(f *Factory, id string) (*labs.Progress, labs.Lab, int, error) {
+	p, err := loadProgress(f)
+	if err != nil {
+		return nil, labs.Lab{}, 0, err
+	}
+	l, i, err := resolveStep(f, p, id)
+	return p, l, i, err
+}
+
 func resolveStep(f *Factory, p *labs.Progress, id string) (labs.Lab, int, error) {
 	all := f.Labs()
 	if id != "" {
