@@ -32,7 +32,7 @@ func TestIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
 }
 
-// IsTerminal reports whether stdout is a terminal (colours, glamour,
+// IsTerminal reports whether stdout is a terminal (colours, rendered lessons,
 // progress bars).
 func (s *IOStreams) IsTerminal() bool { return s.outTTY }
 

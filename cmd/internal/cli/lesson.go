@@ -5,14 +5,13 @@ import (
 	"os"
 	"strings"
 
-	"github.com/charmbracelet/glamour"
 	"golang.org/x/term"
 
 	"github.com/lab-edu/lab/content"
 	"github.com/lab-edu/lab/labs"
 )
 
-// printMarkdown shows lesson text: rendered by glamour on a terminal,
+// printMarkdown shows lesson text: rendered with ANSI styles on a terminal,
 // plain Markdown otherwise (pipes, files, tests), which reads fine too.
 func printMarkdown(io *IOStreams, md string) {
 	md = strings.TrimSpace(md) + "\n"
@@ -30,15 +29,7 @@ func renderTerminal(md string) (string, error) {
 	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 20 {
 		width = min(w, 100)
 	}
-	style := os.Getenv("GLAMOUR_STYLE")
-	if style == "" {
-		style = "dark" // "auto" would query the terminal's background colour
-	}
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width-4))
-	if err != nil {
-		return "", err
-	}
-	return r.Render(md)
+	return renderANSI(md, width-2), nil
 }
 
 // stepDoc and labDoc load lesson text; tests swap them for fixtures.
