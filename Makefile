@@ -10,6 +10,11 @@ LDFLAGS  := -X github.com/lab-edu/lab/cmd/internal/cli.Version=$(VERSION)
 BIN      := bin/lab
 PREFIX   ?= /usr/local
 
+# lab is built (and tested) statically linked: `lab container exec` runs the
+# lab binary inside a container's root, where the host's dynamic loader and
+# libc do not exist (kernel/container's selfIsStatic explains).
+export CGO_ENABLED := 0
+
 .PHONY: all build install run test test-deps vet bench vm-bin clean
 
 all: build

@@ -4,6 +4,7 @@ import (
 	capslab "github.com/lab-edu/lab/steps/caps"
 	cgroupslab "github.com/lab-edu/lab/steps/cgroups"
 	chrootlab "github.com/lab-edu/lab/steps/chroot"
+	minidockerlab "github.com/lab-edu/lab/steps/minidocker"
 	mountlab "github.com/lab-edu/lab/steps/mountns"
 	nslab "github.com/lab-edu/lab/steps/namespaces"
 	netnslab "github.com/lab-edu/lab/steps/netns"
@@ -24,5 +25,6 @@ func All() []Lab {
 		{ID: "cgroups", Title: "Control groups: limit, account, freeze", Summary: "A memory limit and a real OOM kill, a CPU quota and measured throttling, a pids limit that stops a fork bomb, freezing, accounting; on cgroup v1 and v2", Requires: []string{"pid"}, Steps: cgroupslab.Steps, Reset: cgroupslab.Reset},
 		{ID: capslab.Lab, Title: "Capabilities: root split into tokens", Summary: "Decode capability sets, drop CAP_NET_RAW for good with the bounding set, give one capability to one binary, root without capabilities, no_new_privs, and what containers keep", Steps: capslab.Steps, Reset: capslab.Reset},
 		{ID: overlaylab.ID, Title: "overlay: layers, copy-up, whiteouts, images", Summary: "Stack layers with overlayfs as Docker does, watch copy-up, whiteouts and opaque dirs appear, share layers between two containers, and build an image layer named by its sha256", Requires: []string{"mount"}, Steps: overlaylab.Steps, Reset: overlaylab.Reset},
+		{ID: minidockerlab.ID, Title: "minidocker: write your own container runtime", Summary: "The finale: a Go skeleton of a container runtime with one TODO per topic (namespaces, hostname, pivot_root, /proc, cgroup, capabilities, network), graded by running your program and inspecting the container it starts", Requires: []string{"chroot", "uts", "pid", "mount", "user", "ipc", "netns", "cgroups", "caps", "overlay"}, Steps: minidockerlab.Steps, Reset: minidockerlab.Reset},
 	}
 }

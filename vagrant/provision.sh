@@ -109,7 +109,9 @@ prebuilt_ok() {
 build_lab() {
 	local bin="$REPO/bin/lab"
 	export PATH="$GO_ROOT/bin:$PATH"
-	(cd "$REPO" && go build -o "$bin" ./cmd/lab)
+	# Static (no cgo): `lab container exec` runs the binary inside a
+	# container root, which has no dynamic loader.
+	(cd "$REPO" && CGO_ENABLED=0 go build -o "$bin" ./cmd/lab)
 	install -m 0755 "$bin" /usr/local/bin/lab
 	log "lab: built and installed to /usr/local/bin/lab"
 }

@@ -98,10 +98,17 @@ func (img Image) ShortID() string { return img.ID.Encoded()[:12] }
 
 // LowerDirs returns the unpacked layer directories top-most first: the
 // order overlayfs wants in lowerdir=.
+//
+// An image may list the same layer twice (two steps that made identical
+// tars, often the empty tar of a RUN that changed nothing), and overlayfs
+// refuses a directory listed twice. Only the top-most copy is kept, which
+// changes nothing: a layer is entirely hidden by an identical one above it.
 func (img Image) LowerDirs() []string {
 	dirs := make([]string, 0, len(img.Layers))
 	for i := len(img.Layers) - 1; i >= 0; i-- {
-		dirs = append(dirs, img.Layers[i].Dir)
+		if !slices.Contains(dirs, img.Layers[i].Dir) {
+			dirs = append(dirs, img.Layers[i].Dir)
+		}
 	}
 	return dirs
 }

@@ -3,6 +3,7 @@
 package kerneltest
 
 import (
+	"debug/elf"
 	"os"
 	"os/exec"
 	"strings"
@@ -62,4 +63,26 @@ func Requires(t testing.TB, needs ...Need) {
 			t.Skip(why)
 		}
 	}
+}
+
+// StaticBinary: the test binary must be statically linked (no ELF
+// interpreter), because the test runs it inside a container root that has
+// no dynamic loader. `make test` builds with CGO_ENABLED=0, which gives that.
+var StaticBinary Need = func() (bool, string) {
+	why := "needs a statically linked test binary: run with CGO_ENABLED=0 (make test does)"
+	exe, err := os.Executable()
+	if err != nil {
+		return false, why
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		return false, why
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false, why
+		}
+	}
+	return true, ""
 }

@@ -38,26 +38,37 @@ func withHandle(ns string, fn func(h *netlink.Handle) error) error {
 // Equivalent to: `ip -n NS address show`.
 func Links(ns string) ([]Link, error) {
 	var out []Link
-	err := withHandle(ns, func(h *netlink.Handle) error {
-		links, err := h.LinkList()
-		if err != nil {
-			return err
-		}
-		addrs, err := h.AddrList(nil, netlink.FAMILY_ALL)
-		if err != nil {
-			return err
-		}
-		names := map[int]string{}
-		for _, l := range links {
-			names[l.Attrs().Index] = l.Attrs().Name
-		}
-		for _, l := range links {
-			out = append(out, fromNetlink(l, names, addrs))
-		}
-		return nil
+	err := withHandle(ns, func(h *netlink.Handle) (err error) {
+		out, err = linksOf(h)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list links in %s: %w", where(ns), err)
+	}
+	return out, nil
+}
+
+// linksOf lists the links a netlink handle sees, with their addresses.
+func linksOf(h *netlink.Handle) ([]Link, error) {
+	var links []netlink.Link
+	var addrs []netlink.Addr
+	err := retryInterrupted(func() (err error) {
+		if links, err = h.LinkList(); err != nil {
+			return err
+		}
+		addrs, err = h.AddrList(nil, netlink.FAMILY_ALL)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	out := make([]Link, 0, len(links))
+	for _, l := range links {
+		out = append(out, fromNetlink(l, names, addrs))
 	}
 	return out, nil
 }
@@ -113,11 +124,15 @@ func LinkByName(ns, name string) (Link, error) {
 func Routes(ns string) ([]Route, error) {
 	var out []Route
 	err := withHandle(ns, func(h *netlink.Handle) error {
-		routes, err := h.RouteList(nil, netlink.FAMILY_V4)
-		if err != nil {
+		var routes []netlink.Route
+		var links []netlink.Link
+		err := retryInterrupted(func() (err error) {
+			if routes, err = h.RouteList(nil, netlink.FAMILY_V4); err != nil {
+				return err
+			}
+			links, err = h.LinkList()
 			return err
-		}
-		links, err := h.LinkList()
+		})
 		if err != nil {
 			return err
 		}

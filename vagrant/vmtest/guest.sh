@@ -16,14 +16,32 @@ set -u
 
 SHARE=/mnt/labtest
 OUT="$SHARE/out"
-WORK=/var/tmp/labtest
 PKG_TIMEOUT="$(cat "$SHARE/pkg-timeout" 2>/dev/null || echo 900)"
+# HOST_REPO, HOST_GOROOT, HOST_GOCACHE, HOST_GOMODCACHE: paths on the host.
+# shellcheck source=/dev/null
+. "$SHARE/host.env"
+WORK="$HOST_REPO"
 
 say() { echo "vmtest: $*"; }
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LAB_REQUIRE_ALL=1 LANG=C.UTF-8
 mkdir -p "$OUT/json" "$OUT/devcheck"
+
+# Go, for the tests that run it (go list, go build of a student's program):
+# the host's toolchain, build cache and module cache over 9p at the host's
+# paths, offline. LAB_BIN names the lab binary for tests that would
+# otherwise build one.
+mount9p() {
+	mkdir -p "$2" && mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288${3:+,$3}" "$1" "$2"
+}
+if mount9p goroot "$HOST_GOROOT" ro && mount9p gocache "$HOST_GOCACHE" && mount9p gomodcache "$HOST_GOMODCACHE" ro; then
+	export PATH="$HOST_GOROOT/bin:$PATH" GOROOT="$HOST_GOROOT" GOCACHE="$HOST_GOCACHE"
+	export GOMODCACHE="$HOST_GOMODCACHE" GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod
+else
+	say "no Go from the host: tests that run go will fail"
+fi
+export LAB_BIN=/usr/local/bin/lab
 
 {
 	echo "kernel=$(uname -r)"
@@ -39,7 +57,11 @@ say "$(tr '\n' ' ' <"$OUT/env")"
 # they run in a copy of the source tree on the VM's own disk (ext4, where
 # overlayfs, xattrs and everything else work), not on the 9p share.
 rm -rf "$WORK"
+mkdir -p "$(dirname "$WORK")"
 cp -a "$SHARE/src" "$WORK"
+# The test binaries too: they re-execute themselves (kernel/reexec), and an
+# exec from 9p reads the file through the share every time.
+cp -a "$SHARE/bin" /var/tmp/labtest-bin
 install -m 0755 "$SHARE/lab" /usr/local/bin/lab
 
 n=0
@@ -49,7 +71,7 @@ while IFS=$'\t' read -r pkg rel bin skip; do
 	[ -n "$skip" ] && args+=("-test.skip=$skip")
 	say "run $pkg"
 	start=$SECONDS
-	(cd "$WORK/$rel" && "$SHARE/bin/$rel/$bin" "${args[@]}" 2>&1) |
+	(cd "$WORK/$rel" && "/var/tmp/labtest-bin/$rel/$bin" "${args[@]}" 2>&1) |
 		"$SHARE/test2json" -t -p "$pkg" >"$OUT/json/$n.json"
 	rc=${PIPESTATUS[0]}
 	printf '%s\t%s\t%s\n' "$pkg" "$rc" "$((SECONDS - start))" >>"$OUT/packages"
@@ -70,7 +92,7 @@ done <"$SHARE/labs"
 # Every step and test cleans up after itself: anything still named lab*
 # in the kernel now is a leak (cgroups, named netns, links, mounts, rules).
 {
-	find /sys/fs/cgroup -maxdepth 3 -type d -name 'lab*' -printf 'cgroup %p\n'
+	find /sys/fs/cgroup -maxdepth 3 -type d -name 'lab*' ! -name 'lab-vmtest.service' -printf 'cgroup %p\n'
 	find /run/netns -maxdepth 1 -name 'lab*' -printf 'netns %p\n' 2>/dev/null
 	ip -o link show | awk -F': ' '$2 ~ /^lab/ { print "link " $2 }'
 	awk '$5 ~ /lab/ && $5 != "/mnt/labtest" { print "mount " $5 }' /proc/self/mountinfo

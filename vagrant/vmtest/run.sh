@@ -12,7 +12,8 @@
 #     out in a share directory beside a copy of the source tree;
 #  2. boot the image under QEMU: software emulation (TCG; this machine's
 #     /dev/kvm cannot boot a stock kernel), a throwaway snapshot of the disk,
-#     the share as virtio 9p, no network device at all;
+#     the share as virtio 9p (and Go's tree, build and module caches, for
+#     the tests that run `go`), no network device at all;
 #  3. in the guest, lab-vmtest.service runs guest.sh, which runs every test
 #     binary and `lab dev check` for every lab, writes results to the share
 #     and powers off;
@@ -34,9 +35,8 @@ log() { printf 'vm: %s\n' "$*" >&2; }
 
 # build_share fills the share: the source tree (tracked and new files, as
 # `git ls-files` sees them), each package's test binary in bin/ under the
-# package's path, and the lists guest.sh reads. The guest copies the small
-# source tree to its disk and runs the binaries from the share, so only the
-# pages a test executes cross 9p.
+# package's path, and the lists guest.sh reads. The guest copies both to
+# its own disk.
 build_share() {
 	local share="$1"
 	rm -rf "$share"
@@ -46,6 +46,16 @@ build_share() {
 
 	cp "$HERE/guest.sh" "$share/guest.sh"
 	echo "${LAB_VM_PKG_TIMEOUT:-900}" >"$share/pkg-timeout"
+	# Where things are on the host: the guest mounts Go's tree, build cache
+	# and module cache at the same paths and copies the source tree to the
+	# same directory, so `go build` and `go list` in a test find the cache
+	# entries the host made (compiling in the VM is ~27x slower).
+	{
+		echo "HOST_REPO=$REPO"
+		echo "HOST_GOROOT=$("$GO" env GOROOT)"
+		echo "HOST_GOCACHE=$("$GO" env GOCACHE)"
+		echo "HOST_GOMODCACHE=$("$GO" env GOMODCACHE)"
+	} >"$share/host.env"
 	(cd "$REPO" && CGO_ENABLED=0 "$GO" build -trimpath -o "$share/lab" ./cmd/lab)
 	(cd "$REPO" && "$GO" build -o "$share/test2json" cmd/test2json)
 	(cd "$REPO" && "$GO" build -o "$share/vmtest" ./vagrant/vmtest)
@@ -88,6 +98,9 @@ boot() {
 		-append "$(cat "$image/cmdline") lab.vmtest panic=-1"
 		-drive "file=$image/disk.raw,format=raw,if=virtio,snapshot=on"
 		-virtfs "local,path=$share,mount_tag=labtest,security_model=none,id=labtest"
+		-virtfs "local,path=$("$GO" env GOROOT),mount_tag=goroot,security_model=none,readonly=on,id=goroot"
+		-virtfs "local,path=$("$GO" env GOCACHE),mount_tag=gocache,security_model=none,id=gocache"
+		-virtfs "local,path=$("$GO" env GOMODCACHE),mount_tag=gomodcache,security_model=none,readonly=on,id=gomodcache"
 		-nic none
 	)
 	log "booting $(basename "$image") (timeout ${TIMEOUT}s; console: $console)"

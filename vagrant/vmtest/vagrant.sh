@@ -35,10 +35,16 @@ export LAB_LIBVIRT_DRIVER="${LAB_LIBVIRT_DRIVER:-qemu}"
 log() { printf 'vagrant: %s\n' "$*" >&2; }
 in_ns() { ip netns exec "$NETNS" "$@"; }
 
-# vagrant_do runs vagrant in the namespace from vagrant/, without the
-# progress bars that fill CI logs.
+# quiet drops the progress bars that fill CI logs (grep -v of no line is
+# not an error).
+quiet() {
+	stdbuf -oL tr '\r' '\n' | { grep --line-buffered -v -e 'Progress:' -e '^\s*$' || true; }
+}
+
+# vagrant_do runs vagrant in the namespace from vagrant/; its exit status
+# is vagrant's.
 vagrant_do() {
-	(cd "$REPO/vagrant" && in_ns vagrant "$@") 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e 'Progress:' -e '^\s*$'
+	(cd "$REPO/vagrant" && in_ns vagrant "$@") 2>&1 | quiet
 	return "${PIPESTATUS[0]}"
 }
 
@@ -127,7 +133,7 @@ main() {
 		n=$((n + 1))
 	done
 
-	vagrant box add --force --name "$BOX_NAME" "$BOX_FILE" 2>&1 | tr '\r' '\n' | grep -v -e 'Progress:' -e '^\s*$' >&2
+	vagrant box add --force --name "$BOX_NAME" "$BOX_FILE" 2>&1 | quiet >&2
 	local t1=$SECONDS
 	vagrant_do up --provider=libvirt >&2
 	local t2=$SECONDS

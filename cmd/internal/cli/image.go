@@ -57,6 +57,7 @@ and shared by every image and container. Errors exit with docker's code 125.`,
 		newCmdImageLoad(f, nil), newCmdImageSave(f, nil), newCmdImageTag(f, nil),
 		newCmdImageRemove(f, nil), newCmdImageHistory(f, nil),
 	)
+	cmd.AddCommand(newCmdImageBuild(f, nil))
 	return cmd
 }
 

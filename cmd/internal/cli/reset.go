@@ -81,6 +81,11 @@ func runReset(ctx context.Context, opts *resetOptions) error {
 	return nil
 }
 
+// resetAllHooks remove, on reset --all, what lab makes outside any lab
+// (the mini-Docker's containers); the files that own those objects add
+// themselves from an init function.
+var resetAllHooks []func(context.Context, *Factory) error
+
 // resetAll resets every lab, then clears progress whatever its state.
 func resetAll(ctx context.Context, f *Factory) error {
 	var errs []error
@@ -92,6 +97,11 @@ func resetAll(ctx context.Context, f *Factory) error {
 			errs = append(errs, err)
 		}
 		if err := removeWorkspace(workspace(f, l.ID)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, reset := range resetAllHooks {
+		if err := reset(ctx, f); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -88,6 +88,7 @@ var commands = []func(*Factory) *cobra.Command{
 	newCmdImage,
 	cmdEscape,
 	cmdNs,
+	cmdRun, newCmdContainer, cmdPs, newCmdLogs, newCmdExec, newCmdStop, newCmdKill, newCmdRm, newCmdInspect, newCmdTop, newCmdStats,
 }
 
 // requireRoot is what commands that touch the kernel call first.

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# run-vs-crun.sh: `lab run --rm --net none busybox true` against crun and
+# runc running `true` on the same busybox root file system, one after the
+# other, with hyperfine. Prints each median and the ratios lab/crun and
+# lab/runc (issue 8's acceptance: <= 1.0x crun, <= 0.5x runc).
+#
+#   sudo bench/run-vs-crun.sh            # builds lab from this checkout
+#   sudo LAB=/usr/local/bin/lab RUNS=200 bench/run-vs-crun.sh
+#
+# Needs: crun, runc, hyperfine, busybox-static, python3 (Debian packages).
+# crun 1.8 rejects a cgroup v1 host that also mounts an (empty) cgroup2 at
+# /sys/fs/cgroup/unified, so crun runs in a private mount namespace with
+# that mount removed; hyperfine itself runs there, so the unshare is not
+# timed.
+set -euo pipefail
+
+RUNS=${RUNS:-100}
+WARMUP=${WARMUP:-10}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/lab-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+for tool in crun runc hyperfine python3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 3; }
+done
+
+if [ -z "${LAB:-}" ]; then
+	LAB=$work/lab
+	(cd "$here" && CGO_ENABLED=0 go build -o "$LAB" ./cmd/lab)
+fi
+export LAB_ROOT=$work/root
+"$LAB" image import-busybox >/dev/null
+
+# The same root file system for crun and runc: the busybox image's layer.
+layer=$(find "$LAB_ROOT/images/layers" -mindepth 1 -maxdepth 1 -type d | head -1)
+mkdir -p "$work/bundle"
+cp -a "$layer" "$work/bundle/rootfs"
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["args"] = ["true"]
+c["process"]["terminal"] = False
+c["root"]["readonly"] = False  # lab's overlay root is writable too
+json.dump(c, open(p, "w"), indent=2)
+PY
+
+hf() { hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" "$@"; }
+
+echo "== lab run --rm --net none busybox true"
+hf --export-json "$work/lab.json" "$LAB run --rm --net none busybox true"
+echo "== crun run (true)"
+unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; cd $work/bundle && \
+	hyperfine -N --style basic --warmup $WARMUP --runs $RUNS --export-json $work/crun.json 'crun run -b $work/bundle lab-bench-crun'"
+echo "== runc run (true)"
+hf --export-json "$work/runc.json" "runc run -b $work/bundle lab-bench-runc"
+echo "== first container after a second of idle (lab, crun)"
+hyperfine -N --style basic --runs 10 --warmup 1 --prepare 'sleep 1' --export-json "$work/lab-idle.json" "$LAB run --rm --net none busybox true"
+unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
+	hyperfine -N --style basic --runs 10 --warmup 1 --prepare 'sleep 1' --export-json $work/crun-idle.json 'crun run -b $work/bundle lab-bench-crun'"
+echo "== lab run --rm --net bridge busybox true"
+hf --export-json "$work/lab-bridge.json" "$LAB run --rm --net bridge busybox true"
+
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+med = lambda n: json.load(open(f"{w}/{n}.json"))["results"][0]["median"] * 1000
+lab, crun, runc = med("lab"), med("crun"), med("runc")
+print()
+print(f"median  lab {lab:.1f} ms   crun {crun:.1f} ms   runc {runc:.1f} ms")
+print(f"ratio   lab/crun {lab/crun:.2f}x (want <= 1.0)   lab/runc {lab/runc:.2f}x (want <= 0.5)")
+li, ci = med("lab-idle"), med("crun-idle")
+print(f"idle    lab {li:.1f} ms   crun {ci:.1f} ms   ratio {li/ci:.2f}x")
+b = med("lab-bridge")
+print(f"bridge  lab {b:.1f} ms   (+{b-lab:.1f} ms over --net none, want <= 5)")
+PY
+
+echo "== 50 containers in a row, then 50 at once (lab run --rm --net none busybox true)"
+start=$(date +%s.%N)
+for _ in $(seq 50); do "$LAB" run --rm --net none busybox true; done
+mid=$(date +%s.%N)
+seq 50 | xargs -P 50 -I{} "$LAB" run --rm --net none busybox true
+end=$(date +%s.%N)
+python3 -c "print(f'50 in a row {($mid-$start)*1000:.0f} ms, 50 concurrently {($end-$mid)*1000:.0f} ms')"
+left=$(find "$LAB_ROOT/containers" -mindepth 1 -maxdepth 1 -type d | wc -l)
+echo "state directories left after them: $left"
+
+# A detached container's supervisor: resident memory (want < 3 MiB).
+id=$("$LAB" run -d --net none busybox sleep 30)
+sup=$(python3 -c "import json,sys; print(json.load(open('$LAB_ROOT/containers/$id/state.json'))['supervisor'])")
+echo "supervisor RSS $(awk '/VmRSS/ {print $2, $3}' /proc/"$sup"/status)"
+"$LAB" rm -f "$id" >/dev/null
+
+# The runtime alone, without the lab CLI's process start-up: the same run
+# from a Go benchmark (create, start, wait, clean up), in the package's
+# test binary, which also re-executes itself as the container init.
+if [ -z "${NO_GO_BENCH:-}" ] && command -v go >/dev/null; then
+	echo "== in-process: go test -bench RunTrue ./kernel/container"
+	(cd "$here" && CGO_ENABLED=0 go test -run '^$' -bench RunTrue -benchtime 50x ./kernel/container | grep Benchmark)
+fi

@@ -1,0 +1,39 @@
+// Package container is the mini-Docker's runtime: it runs a command in a
+// container built from the other kernel/ packages, and keeps each
+// container's state under <root>/containers/<id> (config.json, state.json,
+// ctr.log, and the overlay's rootfs/, upper/ and work/), guarded by an
+// flock on <root>/containers/.lock.
+//
+// Start-up has two halves, as in runc:
+//
+//   - the parent (Run, or the supervisor of a detached container)
+//     re-executes this binary as the container init (kernel/reexec) with
+//     clone(2) flags for new pid, uts, mount, ipc and net namespaces
+//     (cgroup as an option), creates the container's cgroup lab-ctr-<id12>
+//     with its limits and device allow-list, wires its network
+//     (kernel/cnet) and then releases the child by writing its
+//     configuration into a pipe on fd 3;
+//   - the init joins its own cgroup (a thread writing 0 to "tasks" on v1,
+//     CLONE_INTO_CGROUP on v2), sets the hostname, makes / private, mounts
+//     the overlay of the image's layers, pivots into it and detaches the old
+//     root, mounts /proc, a minimal /dev and a read-only /sys, masks what
+//     runc masks, sets rlimits, user, capabilities (Docker's 14, adjusted)
+//     and no_new_privs, marks every inherited descriptor close-on-exec and
+//     execs the command, which becomes the container's PID 1. A failure is
+//     reported on fd 4 with docker's exit code (125, 126, 127).
+//
+// A detached container is watched by a supervisor, this binary again,
+// double-forked into its own session: the container writes straight into
+// the log file, and the supervisor sleeps in wait4, records the exit status
+// (and OOMKilled), and releases the cgroup and the network. Mounts need no
+// cleanup: they live in the container's mount namespace and go with it.
+// Prune cleans up after a crash of lab, of a supervisor or of a container.
+//
+// CVE-2019-5736 (a container overwriting the runtime binary through
+// /proc/PID/exe): see initMain and execMain for why this binary is never
+// reachable that way.
+//
+// The package adds no primitive of its own that another kernel/ package
+// provides: it orchestrates mount, overlay, rootfs, cgroup, caps, ns,
+// procfs and cnet.
+package container

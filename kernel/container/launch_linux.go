@@ -1,0 +1,492 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lab-edu/lab/kernel/caps"
+	"github.com/lab-edu/lab/kernel/cgroup"
+	"github.com/lab-edu/lab/kernel/cnet"
+	"github.com/lab-edu/lab/kernel/image"
+	"github.com/lab-edu/lab/kernel/ns"
+	"github.com/lab-edu/lab/kernel/overlay"
+	"github.com/lab-edu/lab/kernel/procfs"
+	"github.com/lab-edu/lab/kernel/reexec"
+)
+
+var host = os.DirFS("/")
+
+// hierarchy is the host's cgroup layout, detected once per process.
+var hierarchy = sync.OnceValues(cgroup.Detect)
+
+// tasks is the v1 file listing a group's threads (one TID per line).
+func tasks(controller string) cgroup.File {
+	return cgroup.File{Controller: controller, V1: "tasks", V2: "cgroup.threads"}
+}
+
+// v1Controllers are the v1 hierarchies a container gets a group in.
+var v1Controllers = []string{cgroup.Memory, cgroup.CPU, cgroup.CPUAcct, cgroup.Pids, cgroup.Freezer}
+
+// imageStore opens the image store of root.
+func imageStore(root string) (*image.Store, error) {
+	return image.Open(root + "/images")
+}
+
+// process resolves the command, environment, directory, user and
+// capabilities from the spec and the image's config, as docker run does.
+func (c *Container) process() (process, error) {
+	var cfg image.Image
+	if c.ImageID != "" {
+		img, err := c.image()
+		if err != nil {
+			return process{}, err
+		}
+		cfg = *img
+	}
+	ic := cfg.Config.Config
+	args := append([]string{}, ic.Entrypoint...)
+	if len(c.Spec.Cmd) > 0 {
+		args = append(args, c.Spec.Cmd...)
+	} else {
+		args = append(args, ic.Cmd...)
+	}
+	if len(args) == 0 {
+		return process{}, errors.New("container: no command given and the image has none")
+	}
+	p := process{Args: args, Env: mergeEnv(ic.Env, c.Spec.Env), Cwd: ic.WorkingDir, User: ic.User}
+	p.Env = mergeEnv(p.Env, []string{"HOSTNAME=" + c.hostname()})
+	if c.Spec.TTY {
+		p.Env = mergeEnv([]string{"TERM=xterm"}, p.Env)
+	}
+	if c.Spec.Workdir != "" {
+		p.Cwd = c.Spec.Workdir
+	}
+	if c.Spec.User != "" {
+		p.User = c.Spec.User
+	}
+	set, err := c.caps()
+	if err != nil {
+		return process{}, err
+	}
+	p.Caps = set
+	return p, nil
+}
+
+// caps is Docker's default set adjusted by --cap-add and --cap-drop.
+func (c *Container) caps() (caps.Set, error) {
+	last, err := lastCap()
+	if err != nil {
+		return 0, err
+	}
+	return caps.Adjust(caps.DockerDefault, c.Spec.CapAdd, c.Spec.CapDrop, last)
+}
+
+// lastCap is the highest capability this kernel knows, read once.
+var lastCap = sync.OnceValues(func() (caps.Cap, error) { return caps.LastCap(host) })
+
+// image reads the container's image from the store, once.
+func (c *Container) image() (*image.Image, error) {
+	if c.img != nil {
+		return c.img, nil
+	}
+	s, err := imageStore(c.Root)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.Get(c.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	c.img = &img
+	return c.img, nil
+}
+
+func (c *Container) hostname() string {
+	if c.Spec.Hostname != "" {
+		return c.Spec.Hostname
+	}
+	return c.ShortID()
+}
+
+// resources turns the limits of the spec into cgroup values.
+func (c *Container) resources() cgroup.Resources {
+	var r cgroup.Resources
+	if c.Spec.Memory > 0 {
+		r.MemoryMax = cgroup.Ptr(c.Spec.Memory)
+		// No swap on top of the limit (v1 memsw = memory), so the limit is
+		// real; only where the kernel accounts swap.
+		if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err == nil {
+			r.SwapMax = cgroup.Ptr[int64](0)
+		}
+	}
+	if c.Spec.CPUs > 0 {
+		r.CPUPeriod = cgroup.Ptr[uint64](100000)
+		r.CPUQuota = cgroup.Ptr(int64(c.Spec.CPUs * 100000))
+	}
+	if c.Spec.PidsLimit > 0 {
+		r.PidsMax = cgroup.Ptr(c.Spec.PidsLimit)
+	}
+	return r
+}
+
+// createCgroup makes lab-ctr-<id12> with the limits and the device
+// allow-list. It returns the v1 "tasks" files the init writes itself into,
+// or (v2) an open descriptor of the group's directory for
+// CLONE_INTO_CGROUP.
+//
+// Why "tasks" and not cgroup.procs: moving a whole thread group (and this
+// binary's init has several threads, the Go runtime's) takes the kernel's
+// global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+// period: several milliseconds per write on a quiet machine. A thread
+// writing 0 ("myself") to tasks moves only itself and skips that lock
+// (~0.2 ms). That is enough: the thread that joined is the one that
+// execs, and execve ends every other thread.
+func (c *Container) createCgroup() (procs []string, dir *os.File, err error) {
+	h, err := hierarchy()
+	if err != nil {
+		return nil, nil, err
+	}
+	name := c.CgroupName()
+	controllers := v1Controllers
+	if h.Version == cgroup.V2 {
+		controllers = []string{cgroup.Memory, cgroup.CPU, cgroup.Pids}
+	}
+	if err := h.Create(name, c.resources(), controllers...); err != nil {
+		return nil, nil, err
+	}
+	if err := h.LimitDevices(name, cgroup.ContainerDevices); err != nil {
+		return nil, nil, err
+	}
+	if h.Version == cgroup.V2 {
+		d, err := os.Open(h.Dir("", name))
+		return nil, d, err
+	}
+	for _, ctl := range append(controllers, cgroup.Devices) {
+		procs = append(procs, h.Path(tasks(ctl), name))
+	}
+	return procs, nil, nil
+}
+
+// deleteCgroup kills what is left in the container's group and removes it
+// in every hierarchy. Idempotent.
+func (c *Container) deleteCgroup() error {
+	h, err := hierarchy()
+	if err != nil {
+		return err
+	}
+	name := c.CgroupName()
+	ctl := cgroup.Pids
+	if h.Version == cgroup.V2 {
+		ctl = ""
+	}
+	if h.Exists(host, ctl, name) {
+		if pids, _ := h.ReadProcs(host, ctl, name); len(pids) > 0 {
+			if err := h.KillAll(name, ctl, nil); err != nil {
+				return err
+			}
+		}
+	}
+	// A process that has just exited may still hold its group for a moment
+	// (EBUSY); the kernel lets go as soon as its exit completes.
+	for i := 0; ; i++ {
+		err = errors.Join(h.Delete(name), h.DeleteDevices(name))
+		if err == nil || !errors.Is(err, unix.EBUSY) || i == 50 {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// namespaces are the clone flags of the init.
+func (c *Container) namespaces() []ns.Kind {
+	kinds := []ns.Kind{ns.PID, ns.UTS, ns.Mount, ns.IPC}
+	if c.Spec.Net != NetHost {
+		kinds = append(kinds, ns.Net)
+	}
+	if c.Spec.CgroupNS {
+		kinds = append(kinds, ns.Cgroup)
+	}
+	return kinds
+}
+
+// initCommand is the *exec.Cmd of the init: this binary, re-executed into
+// the new namespaces. A unit test reads its Cloneflags.
+func (c *Container) initCommand() *exec.Cmd {
+	cmd := ns.Command(ns.Spec{New: c.namespaces()}, reexec.Self)
+	cmd.Args = []string{reexec.Prefix + initEntry, c.ShortID()}
+	cmd.Env = []string{} // the command's environment travels in the config
+	return cmd
+}
+
+// launched is a started container: its init has exec'd the command.
+type launched struct {
+	cmd     *exec.Cmd
+	console *os.File // -t: the master end of the command's terminal
+}
+
+// launch starts the container with the given stdio (a nil file is
+// /dev/null) and returns once its command runs, or with an *Error if it
+// never did (everything it made is then removed again).
+func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) (l *launched, err error) {
+	p, err := c.process()
+	if err != nil {
+		return nil, engineError(err)
+	}
+	cfg := initConfig{Rootfs: c.RootfsDir(), Hostname: c.hostname(), Net: c.Spec.Net,
+		Volumes: c.Spec.Volumes, ReadOnly: c.Spec.ReadOnly, Process: p}
+	if c.Spec.Rootfs != "" {
+		cfg.Rootfs = c.Spec.Rootfs
+	} else {
+		lower, err := c.LowerDirs()
+		if err != nil {
+			return nil, engineError(err)
+		}
+		cfg.Layers = overlay.Layers{Lower: lower, Upper: c.UpperDir(), Work: c.WorkDir()}
+	}
+	defer func() {
+		if err != nil {
+			c.teardown(context.WithoutCancel(ctx))
+		}
+	}()
+	procs, cgDir, err := c.createCgroup()
+	if err != nil {
+		return nil, engineError(err)
+	}
+	cfg.Cgroups = procs
+	cmd := c.initCommand()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	if cgDir != nil {
+		defer cgDir.Close()
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cgDir.Fd())
+	}
+	// The init dies with its parent (if `lab run` is killed, its container
+	// goes too; prune removes the rest). A detached container's parent is
+	// the supervisor.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	cmd.SysProcAttr.Setsid = true
+	var consoleSock, consoleChild *os.File
+	if c.console {
+		// -t: the init opens a pseudo-terminal in the container's own
+		// devpts and sends its master end back over this socket (runc's
+		// --console-socket), so /dev/pts/N inside names the command's
+		// terminal.
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, engineError(fmt.Errorf("console socket: %w", err))
+		}
+		consoleSock, consoleChild = os.NewFile(uintptr(fds[0]), "console"), os.NewFile(uintptr(fds[1]), "console")
+		defer consoleSock.Close()
+		cfg.Console = true
+	}
+	configR, configW, err := os.Pipe()
+	if err != nil {
+		return nil, engineError(err)
+	}
+	defer configW.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		configR.Close()
+		return nil, engineError(err)
+	}
+	defer errR.Close()
+	cmd.ExtraFiles = []*os.File{configR, errW} // fd 3, fd 4
+	if consoleChild != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, consoleChild) // fd 5
+	}
+	err = cmd.Start()
+	configR.Close()
+	errW.Close()
+	if consoleChild != nil {
+		consoleChild.Close()
+	}
+	if err != nil {
+		return nil, engineError(fmt.Errorf("start container init: %w", err))
+	}
+	l = &launched{cmd: cmd}
+	defer func() {
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	if err := c.wireNetwork(ctx, cmd.Process.Pid, &cfg); err != nil {
+		return nil, engineError(err)
+	}
+	c.State.Status, c.State.Pid, c.State.Started = Running, cmd.Process.Pid, time.Now()
+	if err := c.saveState(); err != nil {
+		return nil, engineError(err)
+	}
+	// The release: the init has been blocked reading fd 3 until now.
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		return nil, engineError(fmt.Errorf("release container init: %w", err))
+	}
+	configW.Close()
+	if consoleSock != nil {
+		// Nothing arrives if the init fails first: its error follows.
+		l.console, _ = receiveFD(consoleSock)
+	}
+	// fd 4 is close-on-exec in the init: EOF without a word means the
+	// execve of the command succeeded.
+	msg, _ := io.ReadAll(errR)
+	if len(msg) > 0 {
+		code, text, _ := strings.Cut(string(msg), " ")
+		n, convErr := strconv.Atoi(code)
+		if convErr != nil {
+			n, text = ExitEngine, string(msg)
+		}
+		if l.console != nil {
+			l.console.Close()
+		}
+		return nil, &Error{Code: n, Err: errors.New(text)}
+	}
+	return l, nil
+}
+
+// receiveFD reads one descriptor sent over a unix socket (SCM_RIGHTS).
+func receiveFD(sock *os.File) (*os.File, error) {
+	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("receive console: %w", err)
+	}
+	if n == 0 || oobn == 0 {
+		return nil, errors.New("receive console: the init sent none")
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, fmt.Errorf("receive console: %w", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, fmt.Errorf("receive console: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "/dev/ptmx"), nil
+}
+
+// wireNetwork attaches the container's network namespace (bridge) or
+// brings its lo up (none). host mode has nothing to do.
+func (c *Container) wireNetwork(ctx context.Context, pid int, cfg *initConfig) error {
+	if c.Spec.Net == NetHost {
+		return nil
+	}
+	path := fmt.Sprintf("/proc/%d/ns/net", pid)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	if c.Spec.Net == NetNone {
+		return cnet.SetupLoopback(fd)
+	}
+	ep, err := cnet.Attach(ctx, c.Root, c.ID, fd, c.Spec.Ports)
+	if err != nil {
+		return err
+	}
+	cfg.Endpoint = &ep
+	c.State.IP = ep.Addr.Addr().String()
+	c.State.Ports = ep.Ports
+	return nil
+}
+
+// wait waits for the init's command to end and returns docker's exit code:
+// its status, or 128+N after signal N.
+func (l *launched) wait() int {
+	err := l.cmd.Wait()
+	return exitCodeOf(l.cmd.ProcessState, err)
+}
+
+func exitCodeOf(ps *os.ProcessState, err error) int {
+	if ps == nil {
+		if err != nil {
+			return ExitEngine
+		}
+		return 0
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return exitSignalBase + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// finish records how the container ended and releases its cgroup and
+// network (the mounts went with its mount namespace). With --rm the state
+// directory goes too.
+func (c *Container) finish(ctx context.Context, code int) error {
+	h, err := hierarchy()
+	if err == nil {
+		if n, err := h.ReadOOMKills(host, c.CgroupName()); err == nil && n > 0 {
+			c.State.OOMKilled = true
+		}
+	}
+	c.State.Status, c.State.ExitCode, c.State.Finished = Exited, code, time.Now()
+	c.State.Pid, c.State.IP = 0, "" // the address goes back to the pool
+	errs := []error{c.teardown(ctx)}
+	if c.Spec.Remove {
+		errs = append(errs, c.removeDir())
+	} else {
+		errs = append(errs, c.saveState())
+	}
+	return errors.Join(errs...)
+}
+
+// teardown releases the kernel objects of a container that no longer
+// runs: its cgroup and its network. Idempotent.
+func (c *Container) teardown(ctx context.Context) error {
+	errs := []error{c.deleteCgroup()}
+	if c.Spec.Net == NetBridge {
+		errs = append(errs, cnet.Detach(ctx, c.Root, c.ID))
+	}
+	return errors.Join(errs...)
+}
+
+// removeDir deletes the state directory, under the lock.
+func (c *Container) removeDir() error {
+	unlock, err := lock(c.Root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return os.RemoveAll(c.Dir())
+}
+
+// LowerDirs are the image's unpacked layers, top-most first (overlay's
+// lowerdir= order).
+func (c *Container) LowerDirs() ([]string, error) {
+	if c.ImageID == "" {
+		return nil, fmt.Errorf("container %s: runs on %s, not on an image", c.Name, c.Spec.Rootfs)
+	}
+	img, err := c.image()
+	if err != nil {
+		return nil, err
+	}
+	return img.LowerDirs(), nil
+}
+
+// supervisorAlive reports whether the process recorded as this container's
+// supervisor still runs: same PID and same start time.
+func (c *Container) supervisorAlive() bool {
+	if c.State.Supervisor <= 0 {
+		return false
+	}
+	st, err := procfs.StartTime(host, c.State.Supervisor)
+	if err != nil || st != c.State.SupervisorStart {
+		return false
+	}
+	// A zombie has exited: it only waits for its parent to collect it.
+	status, err := procfs.ReadStatus(host, c.State.Supervisor)
+	return err == nil && !strings.HasPrefix(status.State, "Z")
+}
