@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lab-edu/lab/kernel/cnet"
 	"github.com/lab-edu/lab/kernel/container"
 )
 
@@ -17,10 +20,18 @@ import (
 // commit, export) from an init function, so each lives in its own file.
 var containerCommands []func(*Factory) *cobra.Command
 
-// lab reset --all removes every container too (lab container prune --all).
+// lab reset --all removes every container too (lab container prune --all),
+// then the lab0 bridge and its shared NAT rules once no container of any
+// state directory is plugged into it.
 func init() {
 	resetAllHooks = append(resetAllHooks, func(ctx context.Context, f *Factory) error {
 		_, err := container.Prune(ctx, f.Root, true)
+		if err == nil {
+			_, err = cnet.Teardown(ctx)
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return nil // without root there are no containers or lab0 of ours
+		}
 		return err
 	})
 }
