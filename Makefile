@@ -32,6 +32,7 @@ run: test-deps install
 # (busybox-static, iproute2, iptables, libcap2-bin, ...) and Go if missing.
 test-deps:
 	bash vagrant/provision.sh --deps-only
+	bash vagrant/image/deps.sh --lint
 
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -52,7 +53,10 @@ bench:
 
 # vm-bin builds a static binary the VM's provisioning installs as is.
 vm-bin:
-	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o vagrant/lab ./cmd/lab
+	GOOS=linux CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o vagrant/lab ./cmd/lab
 
 clean:
-	rm -rf bin vagrant/lab
+	rm -rf bin vagrant/lab .cache/vm
+
+# The lab VM: image, test-vm, box, test-vagrant, lint-vm (see vagrant/VM.md).
+include vagrant/vm.mk

@@ -17,7 +17,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # tools the lab text teaches; procps and psmisc help students look around.
 PACKAGES=(
 	busybox-static iproute2 util-linux libcap2-bin iptables nftables
-	procps psmisc kmod ca-certificates curl git make gcc
+	procps psmisc hostname kmod ca-certificates curl git make gcc
 )
 
 log() { printf 'provision: %s\n' "$*"; }

@@ -153,9 +153,13 @@ func labCgroups() []string {
 	return out
 }
 
-// isolatedProcesses lists processes (pid and command) that live in a
-// namespace other than PID 1's, or under another root: what namespace and
-// chroot labs start. Kernel threads have no exe and are left out.
+// isolatedProcesses lists what lives apart from the host: every namespace
+// (as its /proc/PID/ns link, "mnt:[4026532201]") that a process uses
+// instead of the host's, and every root directory other than the host's
+// ("root /path"). A process a lab leaks shows up as its namespace or root;
+// processes that come and go inside namespaces that were already there
+// (systemd's udev workers run in a mount namespace of their own) do not.
+// Kernel threads have no exe and are left out.
 func isolatedProcesses() []string {
 	kinds := []string{"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"}
 	host := map[string]string{}
@@ -170,29 +174,27 @@ func isolatedProcesses() []string {
 	if hostRoot == "" {
 		hostRoot, _ = os.Readlink("/proc/self/root")
 	}
-	var out []string
+	seen := map[string]bool{}
 	for _, name := range dirNames("/proc") {
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid == os.Getpid() {
+		if _, err := strconv.Atoi(name); err != nil {
 			continue
 		}
 		p := "/proc/" + name
 		if _, err := os.Readlink(p + "/exe"); err != nil {
 			continue
 		}
-		differs := false
-		if root, _ := os.Readlink(p + "/root"); root != hostRoot {
-			differs = true
+		if root, _ := os.Readlink(p + "/root"); root != "" && root != hostRoot {
+			seen["root "+root] = true
 		}
 		for _, k := range kinds {
 			if ns, _ := os.Readlink(p + "/ns/" + k); ns != "" && ns != host[k] {
-				differs = true
+				seen[ns] = true
 			}
 		}
-		if differs {
-			comm, _ := os.ReadFile(p + "/comm")
-			out = append(out, name+" "+strings.TrimSpace(string(comm)))
-		}
+	}
+	out := make([]string, 0, len(seen))
+	for item := range seen {
+		out = append(out, item)
 	}
 	return out
 }

@@ -20,8 +20,8 @@
 #  4. on the host: print the failures and `vm: N passed, N failed`; exit 1
 #     when anything failed or the VM did not finish within LAB_VM_TIMEOUT.
 #
-# Environment: LAB_VM_TIMEOUT (s, default 2700), LAB_VM_PKG_TIMEOUT (s per
-# test binary, default 900), LAB_VM_MEMORY (MiB, 2048), LAB_VM_CPUS (2),
+# Environment: LAB_VM_TIMEOUT (s, default 3600), LAB_VM_PKG_TIMEOUT (s per
+# test binary, default 1800), LAB_VM_MEMORY (MiB, 2048), LAB_VM_CPUS (2),
 # LAB_VM_ACCEL (tcg,thread=multi); LAB_VM_CACHE for build.sh (/var/cache/lab-vm).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 RUN="$REPO/.cache/vm/run" # the share; kept after the run for inspection
-TIMEOUT="${LAB_VM_TIMEOUT:-2700}"
+TIMEOUT="${LAB_VM_TIMEOUT:-3600}"
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 
@@ -45,7 +45,7 @@ build_share() {
 		tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$share/src" -xf -
 
 	cp "$HERE/guest.sh" "$share/guest.sh"
-	echo "${LAB_VM_PKG_TIMEOUT:-900}" >"$share/pkg-timeout"
+	echo "${LAB_VM_PKG_TIMEOUT:-1800}" >"$share/pkg-timeout"
 	# Where things are on the host: the guest mounts Go's tree, build cache
 	# and module cache at the same paths and copies the source tree to the
 	# same directory, so `go build` and `go list` in a test find the cache
