@@ -18,7 +18,16 @@ RUNS=${RUNS:-100}
 WARMUP=${WARMUP:-10}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/lab-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+forward=$(cat /proc/sys/net/ipv4/ip_forward)
+# Leave the host as it was: remove the containers, the lab0 bridge and its
+# rules (lab container prune --all), and put ip_forward back (--net bridge
+# turns it on).
+finish() {
+	if [ -x "${LAB:-}" ]; then LAB_ROOT=$work/root "$LAB" container prune --all >/dev/null 2>&1 || true; fi
+	echo "$forward" >/proc/sys/net/ipv4/ip_forward
+	rm -rf "$work"
+}
+trap finish EXIT
 
 for tool in crun runc hyperfine python3; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 3; }

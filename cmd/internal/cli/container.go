@@ -414,7 +414,7 @@ func newCmdPrune(f *Factory) *cobra.Command {
 			return pruneContainers(cmd.Context(), f, all)
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "also kill and remove running containers, and orphaned lab-ctr cgroups")
+	cmd.Flags().BoolVar(&all, "all", false, "also kill and remove running containers, orphaned lab-ctr cgroups, and the lab0 bridge once unused")
 	return cmd
 }
 
@@ -425,6 +425,13 @@ func pruneContainers(ctx context.Context, f *Factory, all bool) error {
 	}
 	if err != nil {
 		return containerError(err)
+	}
+	if all { // the bridge and its shared rules go once no container uses them
+		if gone, err := cnet.Teardown(ctx); err != nil {
+			return containerError(err)
+		} else if gone {
+			fmt.Fprintln(f.IO.Out, "removed the lab0 bridge")
+		}
 	}
 	return nil
 }
