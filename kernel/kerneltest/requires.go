@@ -18,11 +18,16 @@ var Root Need = func() (bool, string) {
 	return os.Geteuid() == 0, "needs root: run `sudo make test` (or sudo go test)"
 }
 
-// Module: the kernel must have this module or built-in feature.
+// Module: the kernel must have this module or built-in feature. A module
+// that is available but not loaded yet (Debian builds overlay as a module,
+// loaded on first use) is loaded with modprobe, as the first mount would.
 func Module(name string) Need {
 	return func() (bool, string) {
-		_, err := os.Stat("/sys/module/" + name)
-		return err == nil, "needs kernel module " + name + " (modprobe " + name + ")"
+		loaded := func() bool { _, err := os.Stat("/sys/module/" + name); return err == nil }
+		if !loaded() {
+			_ = exec.Command("/sbin/modprobe", "-q", name).Run()
+		}
+		return loaded(), "needs kernel module " + name + " (modprobe " + name + ")"
 	}
 }
 
