@@ -14,6 +14,9 @@ PREFIX   ?= /usr/local
 # lab binary inside a container's root, where the host's dynamic loader and
 # libc do not exist (kernel/container's selfIsStatic explains).
 export CGO_ENABLED := 0
+# Tests run `go` themselves (go list, building the student's mini program):
+# the toolchain make found goes first on their PATH.
+export PATH := $(dir $(GO)):$(PATH)
 
 .PHONY: all build install run test test-deps vet bench vm-bin clean
 

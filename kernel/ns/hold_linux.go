@@ -68,13 +68,16 @@ func holdMain() {
 }
 
 func hold(o HoldOptions) error {
-	if o.Hostname != "" {
-		if err := SetHostname(o.Hostname); err != nil {
+	// The domain name first, the hostname last: callers wait for the
+	// hostname to appear (UTSNames) as the sign that the holder named its
+	// namespace, so both must be set by then.
+	if o.Domainname != "" {
+		if err := SetDomainname(o.Domainname); err != nil {
 			return err
 		}
 	}
-	if o.Domainname != "" {
-		if err := SetDomainname(o.Domainname); err != nil {
+	if o.Hostname != "" {
+		if err := SetHostname(o.Hostname); err != nil {
 			return err
 		}
 	}
