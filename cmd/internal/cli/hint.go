@@ -47,7 +47,7 @@ func runHint(ctx context.Context, opts *hintOptions) error {
 		return err
 	}
 	s := l.Steps[i]
-	doc, _ := stepDoc(s.ID, "")
+	doc, _ := stepDoc(s.ID, f.Lang)
 	hints := doc.HintList()
 	shown := p.Step(s.ID).Hints
 	if shown < len(hints) {

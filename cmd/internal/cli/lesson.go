@@ -47,25 +47,36 @@ var lessonSections = []string{content.Goal, content.Background, content.Task, co
 func stepLesson(f *Factory, l labs.Lab, i int) string {
 	s := l.Steps[i]
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", s.Title)
-	fmt.Fprintf(&b, "*Step %d/%d · `%s` · %d points*\n\n", i+1, len(l.Steps), s.ID, s.MaxPoints())
-	doc, err := stepDoc(s.ID, "")
+	doc, err := stepDoc(s.ID, f.Lang)
+	title, stepWord := s.Title, "Step"
+	if f.Lang == "fr" {
+		stepWord = "Étape"
+		if err == nil && doc.Title != "" {
+			title = doc.Title // the translated H1
+		}
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	fmt.Fprintf(&b, "*%s %d/%d · `%s` · %d points*\n\n", stepWord, i+1, len(l.Steps), s.ID, s.MaxPoints())
 	if err != nil {
 		fmt.Fprintf(&b, "(no lesson text for %s yet)\n", s.ID)
 		return b.String()
 	}
 	for _, name := range lessonSections {
 		if body := doc.Section(name); body != "" {
-			fmt.Fprintf(&b, "## %s\n\n%s\n\n", name, body)
+			fmt.Fprintf(&b, "## %s\n\n%s\n\n", sectionTitle(f.Lang, name), body)
 		}
 	}
-	fmt.Fprintf(&b, "When you are done: `sudo lab check`. Stuck: `lab hint`.\n")
+	if f.Lang == "fr" {
+		fmt.Fprintf(&b, "Quand vous avez terminé : `sudo lab check`. Bloqué ? `lab hint`.\n")
+	} else {
+		fmt.Fprintf(&b, "When you are done: `sudo lab check`. Stuck: `lab hint`.\n")
+	}
 	return content.Render(b.String(), workspace(f, l.ID))
 }
 
 // labSection is the Intro or Finish of a lab, with {{work}} replaced.
 func labSection(f *Factory, l labs.Lab, section string) string {
-	doc, err := labDoc(l.ID, "")
+	doc, err := labDoc(l.ID, f.Lang)
 	if err != nil || doc.Section(section) == "" {
 		return ""
 	}
@@ -74,7 +85,7 @@ func labSection(f *Factory, l labs.Lab, section string) string {
 
 // stepSection is one section of a step's lesson, with {{work}} replaced.
 func stepSection(f *Factory, l labs.Lab, i int, section string) string {
-	doc, err := stepDoc(l.Steps[i].ID, "")
+	doc, err := stepDoc(l.Steps[i].ID, f.Lang)
 	if err != nil {
 		return ""
 	}
@@ -88,7 +99,7 @@ func showStep(f *Factory, l labs.Lab, i int) { printMarkdown(f.IO, stepLesson(f,
 // explanation, then the next step's lesson or the lab's finish.
 func showNext(f *Factory, l labs.Lab, i int) {
 	if text := stepSection(f, l, i, content.Explanation); text != "" {
-		printMarkdown(f.IO, "## "+content.Explanation+"\n\n"+text)
+		printMarkdown(f.IO, "## "+sectionTitle(f.Lang, content.Explanation)+"\n\n"+text)
 		fmt.Fprintln(f.IO.Out)
 	}
 	if i+1 < len(l.Steps) {

@@ -35,6 +35,9 @@ type Factory struct {
 	Host func() checker.Host // the live host view with recorded answers
 	// Prompter asks questions; commands use it only when IO.CanPrompt().
 	Prompter prompt.Prompter
+	// Lang is the language of lesson text ("en", "fr"; "" is English),
+	// set from --lang, LAB_LANG or the locale by lessonLang.
+	Lang string
 }
 
 // Store is the progress store in the state directory.
@@ -71,6 +74,13 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	})
+	var lang string
+	root.PersistentFlags().StringVar(&lang, "lang", "", "language of the lessons: en or fr (default: LAB_LANG, else the locale)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		var err error
+		f.Lang, err = lessonLang(lang, os.Getenv)
+		return err
+	}
 	for _, add := range commands {
 		root.AddCommand(add(f))
 	}

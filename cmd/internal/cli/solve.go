@@ -51,7 +51,7 @@ func runSolve(ctx context.Context, opts *solveOptions) error {
 	}
 	s := l.Steps[i]
 	if opts.Show {
-		doc, err := stepDoc(s.ID, "")
+		doc, err := stepDoc(s.ID, f.Lang)
 		if err != nil || strings.TrimSpace(doc.Shell()) == "" {
 			return fmt.Errorf("no written solution for %s", s.ID)
 		}

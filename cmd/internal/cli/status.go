@@ -53,7 +53,7 @@ func runStatus(opts *statusOptions) error {
 	case labs.Solved:
 		state = "solved with `lab solve`"
 	}
-	doc, _ := stepDoc(s.ID, "")
+	doc, _ := stepDoc(s.ID, f.Lang)
 	fmt.Fprintf(f.IO.Out, "  %s · %d/%d hints shown\n", state, min(sp.Hints, len(doc.HintList())), len(doc.HintList()))
 	if sp.Status == labs.Todo {
 		fmt.Fprintln(f.IO.Out, "Next: do the task, then `sudo lab check` (`lab hint` if stuck).")
