@@ -98,6 +98,15 @@ func readLeaseFile(path string) (Endpoint, error) {
 	}
 	var ep Endpoint
 	if err := json.Unmarshal(b, &ep); err != nil {
+		// A lab killed between the open(2) that claimed the address and
+		// the write(2) of the Endpoint leaves an empty (or torn) lease.
+		// Nothing was created in the kernel yet (the lease comes first),
+		// and the name alone says what the lease holds: rebuild it, so
+		// that Detach and Prune can free it instead of failing on it.
+		if addr, id, ok := parseLeaseFile(filepath.Base(path)); ok {
+			return Endpoint{ID: id, HostVeth: HostVethName(id), Gateway: Gateway,
+				Addr: netip.PrefixFrom(addr, Subnet.Bits())}, nil
+		}
 		return Endpoint{}, fmt.Errorf("read lease %s: %w", path, err)
 	}
 	return ep, nil
