@@ -48,6 +48,21 @@ var ContainerDevices = []DeviceRule{
 	{'c', 136, -1, "rwm"}, {'c', 10, 200, "rwm"},
 }
 
+// v2DeviceRules turns allow into the OCI rules containerd's cgroup2 builds
+// its eBPF device filter from: first "deny everything" (type 'a'), then
+// each allowed kind. Major and Minor are always set: the filter builder
+// reads them without a nil check and takes -1 as "any" (the OCI default
+// when a rule names no number).
+func v2DeviceRules(allow []DeviceRule) []specs.LinuxDeviceCgroup {
+	rules := []specs.LinuxDeviceCgroup{{Allow: false, Type: "a", Major: Ptr[int64](-1), Minor: Ptr[int64](-1), Access: "rwm"}}
+	for _, r := range allow {
+		rules = append(rules, specs.LinuxDeviceCgroup{
+			Allow: true, Type: string(r.Type), Major: Ptr(r.Major), Minor: Ptr(r.Minor), Access: r.Access,
+		})
+	}
+	return rules
+}
+
 // LimitDevices lets the tasks of group use only the devices allow lists.
 //
 // v1: the devices controller's group/devices.deny gets "a" (deny all),
@@ -59,22 +74,11 @@ var ContainerDevices = []DeviceRule{
 // and attaches it from the same rules.
 func (h Hierarchy) LimitDevices(group string, allow []DeviceRule) error {
 	if h.Version == V2 {
-		rules := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
-		for _, r := range allow {
-			rule := specs.LinuxDeviceCgroup{Allow: true, Type: string(r.Type), Access: r.Access}
-			if r.Major >= 0 {
-				rule.Major = Ptr(r.Major)
-			}
-			if r.Minor >= 0 {
-				rule.Minor = Ptr(r.Minor)
-			}
-			rules = append(rules, rule)
-		}
 		m, err := cgroup2.Load("/"+strings.Trim(group, "/"), cgroup2.WithMountpoint(h.Root))
 		if err != nil {
 			return fmt.Errorf("load group %s (%s): %w", group, h.Version, err)
 		}
-		if err := m.Update(&cgroup2.Resources{Devices: rules}); err != nil {
+		if err := m.Update(&cgroup2.Resources{Devices: v2DeviceRules(allow)}); err != nil {
 			return fmt.Errorf("device filter of %s (%s): %w", group, h.Version, err)
 		}
 		return nil

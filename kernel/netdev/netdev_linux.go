@@ -1,6 +1,7 @@
 package netdev
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -308,7 +309,10 @@ func IsExist(err error) bool { return errors.Is(err, unix.EEXIST) }
 //
 // Equivalent to: `ip link add NAME type veth peer name PEER`.
 func AddVeth(name, peer string) error {
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: peer}
+	v := &netlink.Veth{
+		LinkAttrs: netlink.LinkAttrs{Name: name, HardwareAddr: localMAC()}, PeerName: peer,
+		PeerHardwareAddr: localMAC(),
+	}
 	if err := netlink.LinkAdd(v); err != nil {
 		return fmt.Errorf("create veth %s/%s: %w", name, peer, err)
 	}
@@ -321,8 +325,8 @@ func AddVeth(name, peer string) error {
 // Equivalent to: `ip link add NAME type veth peer name PEER netns NS`.
 func AddVethPeerIn(name, peer string, ns *os.File) error {
 	v := &netlink.Veth{
-		LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: peer,
-		PeerNamespace: netlink.NsFd(int(ns.Fd())),
+		LinkAttrs: netlink.LinkAttrs{Name: name, HardwareAddr: localMAC()}, PeerName: peer,
+		PeerHardwareAddr: localMAC(), PeerNamespace: netlink.NsFd(int(ns.Fd())),
 	}
 	if err := netlink.LinkAdd(v); err != nil {
 		return fmt.Errorf("create veth %s/%s: %w", name, peer, err)
@@ -334,11 +338,27 @@ func AddVethPeerIn(name, peer string, ns *os.File) error {
 //
 // Equivalent to: `ip link add NAME type bridge`.
 func AddBridge(name string) error {
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
-	if err := netlink.LinkAdd(br); err != nil {
-		return fmt.Errorf("create bridge %s: %w", name, err)
-	}
-	return nil
+	return AddBridgeWithMAC(name, localMAC())
+}
+
+// localMAC returns a random, locally administered unicast MAC address.
+//
+// AddVeth, AddVethPeerIn and AddBridge give every link they create an
+// address of its own (IFLA_ADDRESS in RTM_NEWLINK), as Docker and the CNI
+// plugins do. The kernel then marks it "set by userspace"
+// (/sys/class/net/LINK/addr_assign_type = 3) instead of "random" (1).
+// systemd-udevd, on a distribution with systemd such as the students'
+// Debian VM, replaces random addresses of new links (MACAddressPolicy=
+// persistent in 99-default.link) a moment after they appear: a neighbour
+// that resolved the first address with ARP in that moment keeps sending
+// to it, and its frames are lost. A bridge with an address of its own
+// also keeps it when ports come and go, instead of taking the lowest of
+// its ports' addresses.
+func localMAC() net.HardwareAddr {
+	mac := make(net.HardwareAddr, 6)
+	_, _ = rand.Read(mac)
+	mac[0] = mac[0]&^0x01 | 0x02 // clear the multicast bit, set the local bit
+	return mac
 }
 
 // linkIn finds a netlink link by name through h.

@@ -3,7 +3,6 @@ package minidockerlab_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -139,14 +138,13 @@ func TestRunWrongWork(t *testing.T) {
 }
 
 // TestRunSolutionShell follows the run step's Solution block with a lab
-// binary built from this tree (the block calls `lab`), with LAB_ROOT at the
-// test's state directory.
+// binary ($LAB_BIN, or built from this tree: the block calls `lab`), with
+// LAB_ROOT at the test's state directory.
 func TestRunSolutionShell(t *testing.T) {
 	kerneltest.Requires(t, kerneltest.Root, kerneltest.Tool("busybox"), kerneltest.Tool("go"))
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "lab"), "github.com/lab-edu/lab/cmd/lab")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build lab: %v\n%s", err, out)
+	if _, err := stepstest.LabBinary(bin); err != nil {
+		t.Fatal(err)
 	}
 	env := stepstest.NewEnv(t, minidockerlab.ID)
 	ctx := t.Context()

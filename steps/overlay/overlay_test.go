@@ -57,15 +57,13 @@ func labOnPath(t *testing.T, env *steps.Env) {
 			buildErr = err
 			return
 		}
-		labBin = filepath.Join(dir, "lab")
-		out, err := exec.Command("go", "build", "-o", labBin, "github.com/lab-edu/lab/cmd/lab").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			labBin = string(out)
+		labBin, buildErr = stepstest.LabBinary(dir)
+		if buildErr != nil {
+			labBin = filepath.Join(dir, "lab")
 		}
 	})
 	if buildErr != nil {
-		t.Fatalf("go build lab: %v\n%s", buildErr, labBin)
+		t.Fatal(buildErr)
 	}
 	t.Setenv("PATH", filepath.Dir(labBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("LAB_ROOT", filepath.Dir(env.Host.Workspace()))
