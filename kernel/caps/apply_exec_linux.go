@@ -1,7 +1,5 @@
 package caps
 
-import "os"
-
 // ApplyBeforeExec is Apply without its final check, for a thread that
 // execs right after: changing to a non-root uid makes the process
 // non-dumpable (the kernel's defence against a less privileged user
@@ -13,30 +11,6 @@ import "os"
 //
 // Preconditions: those of Apply.
 func ApplyBeforeExec(c Creds) error {
-	last, err := LastCap(os.DirFS("/"))
-	if err != nil {
-		return err
-	}
-	cur, err := threadCreds()
-	if err != nil {
-		return err
-	}
-	pre := cur.Sets
-	pre.Inheritable = c.Inheritable
-	if err := applyToThread(pre, last, applyClassic); err != nil {
-		return err
-	}
-	if err := applyToThread(c.Sets, last, applyBounding); err != nil {
-		return err
-	}
-	if err := setIDs(c); err != nil {
-		return err
-	}
-	if err := applyToThread(c.Sets, last, applyClassic|applyAmbient); err != nil {
-		return err
-	}
-	if c.NoNewPrivs {
-		return SetNoNewPrivs()
-	}
-	return nil
+	_, err := applyCreds(c)
+	return err
 }

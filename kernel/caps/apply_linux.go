@@ -48,9 +48,20 @@ func init() {
 // this thread's credentials) or makes its privileged call on this thread
 // and exits. The calling thread must be root with every capability in c.
 func Apply(c Creds) error {
-	last, err := LastCap(os.DirFS("/"))
+	last, err := applyCreds(c)
 	if err != nil {
 		return err
+	}
+	return verifyThread(c, last)
+}
+
+// applyCreds changes the calling thread's capability sets, ids and
+// no_new_privs to c, in the order the kernel allows, and returns the
+// highest capability this kernel knows.
+func applyCreds(c Creds) (Cap, error) {
+	last, err := LastCap(os.DirFS("/"))
+	if err != nil {
+		return 0, err
 	}
 	// The inheritable set first: capset refuses to add to it anything the
 	// bounding set lacks, and a process may well hold such a capability
@@ -58,28 +69,28 @@ func Apply(c Creds) error {
 	// permitted stay as they are for now: dropping needs CAP_SETPCAP.
 	cur, err := threadCreds()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	pre := cur.Sets
 	pre.Inheritable = c.Inheritable
 	if err := applyToThread(pre, last, applyClassic); err != nil {
-		return err
+		return 0, err
 	}
 	if err := applyToThread(c.Sets, last, applyBounding); err != nil {
-		return err
+		return 0, err
 	}
 	if err := setIDs(c); err != nil {
-		return err
+		return 0, err
 	}
 	if err := applyToThread(c.Sets, last, applyClassic|applyAmbient); err != nil {
-		return err
+		return 0, err
 	}
 	if c.NoNewPrivs {
 		if err := SetNoNewPrivs(); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return verifyThread(c, last)
+	return last, nil
 }
 
 // setIDs changes the groups and the real, effective and saved uid and gid
