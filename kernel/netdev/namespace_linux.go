@@ -148,33 +148,9 @@ func (n *Namespace) WaitRunning(link string, timeout time.Duration) error {
 //
 // Equivalent to: `ip route show`, inside the namespace.
 func (n *Namespace) Routes() ([]Route, error) {
-	routes, err := n.h.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := routesOf(n.h)
 	if err != nil {
 		return nil, fmt.Errorf("list routes in %s: %w", n.where(), err)
 	}
-	links, err := n.LinkSummaries()
-	if err != nil {
-		return nil, err
-	}
-	names := map[int]string{}
-	for _, l := range links {
-		names[l.Index] = l.Name
-	}
-	out := make([]Route, 0, len(routes))
-	for _, r := range routes {
-		rt := Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0), Dev: names[r.LinkIndex]}
-		if r.Dst != nil {
-			ip, _ := netip.AddrFromSlice(r.Dst.IP)
-			ones, _ := r.Dst.Mask.Size()
-			rt.Dst = netip.PrefixFrom(ip.Unmap(), ones)
-		}
-		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-			rt.Gateway = gw.Unmap()
-		}
-		if src, ok := netip.AddrFromSlice(r.Src); ok {
-			rt.Src = src.Unmap()
-		}
-		out = append(out, rt)
-	}
-	return out, nil
+	return routes, nil
 }

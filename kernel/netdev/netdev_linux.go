@@ -124,42 +124,50 @@ func LinkByName(ns, name string) (Link, error) {
 // Equivalent to: `ip -n NS route show`.
 func Routes(ns string) ([]Route, error) {
 	var out []Route
-	err := withHandle(ns, func(h *netlink.Handle) error {
-		var routes []netlink.Route
-		var links []netlink.Link
-		err := retryInterrupted(func() (err error) {
-			if routes, err = h.RouteList(nil, netlink.FAMILY_V4); err != nil {
-				return err
-			}
-			links, err = h.LinkList()
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		names := map[int]string{}
-		for _, l := range links {
-			names[l.Attrs().Index] = l.Attrs().Name
-		}
-		for _, r := range routes {
-			rt := Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0), Dev: names[r.LinkIndex]}
-			if r.Dst != nil {
-				ip, _ := netip.AddrFromSlice(r.Dst.IP)
-				ones, _ := r.Dst.Mask.Size()
-				rt.Dst = netip.PrefixFrom(ip.Unmap(), ones)
-			}
-			if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-				rt.Gateway = gw.Unmap()
-			}
-			if src, ok := netip.AddrFromSlice(r.Src); ok {
-				rt.Src = src.Unmap()
-			}
-			out = append(out, rt)
-		}
-		return nil
+	err := withHandle(ns, func(h *netlink.Handle) (err error) {
+		out, err = routesOf(h)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list routes in %s: %w", where(ns), err)
+	}
+	return out, nil
+}
+
+// routesOf lists the IPv4 routes of the main table a netlink handle sees,
+// with their devices by name.
+func routesOf(h *netlink.Handle) ([]Route, error) {
+	var routes []netlink.Route
+	var links []netlink.Link
+	err := retryInterrupted(func() (err error) {
+		if routes, err = h.RouteList(nil, netlink.FAMILY_V4); err != nil {
+			return err
+		}
+		links, err = h.LinkList()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	out := make([]Route, 0, len(routes))
+	for _, r := range routes {
+		rt := Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0), Dev: names[r.LinkIndex]}
+		if r.Dst != nil {
+			ip, _ := netip.AddrFromSlice(r.Dst.IP)
+			ones, _ := r.Dst.Mask.Size()
+			rt.Dst = netip.PrefixFrom(ip.Unmap(), ones)
+		}
+		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
+			rt.Gateway = gw.Unmap()
+		}
+		if src, ok := netip.AddrFromSlice(r.Src); ok {
+			rt.Src = src.Unmap()
+		}
+		out = append(out, rt)
 	}
 	return out, nil
 }
