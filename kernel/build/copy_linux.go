@@ -20,6 +20,8 @@ import (
 	"github.com/lab-edu/lab/kernel/overlay"
 	"github.com/lab-edu/lab/kernel/reexec"
 	"github.com/lab-edu/lab/kernel/rootfs"
+
+	"github.com/lab-edu/lab/kernel/image"
 )
 
 const entryCopy = "build-copy"
@@ -325,7 +327,7 @@ func extract(root *os.Root, hdr *tar.Header, r io.Reader) error {
 	if err := root.Lchown(n, hdr.Uid, hdr.Gid); err != nil {
 		return err
 	}
-	if err := root.Chmod(n, mode); err != nil {
+	if err := image.ChmodIn(root, n, mode); err != nil {
 		return err
 	}
 	return root.Chtimes(n, hdr.ModTime, hdr.ModTime)

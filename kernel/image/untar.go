@@ -227,7 +227,7 @@ func (u *unpacker) attrs(name string, hdr *tar.Header) error {
 	if hdr.Typeflag == tar.TypeSymlink {
 		return nil
 	}
-	if err := u.root.Chmod(name, hdr.FileInfo().Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+	if err := ChmodIn(u.root, name, hdr.FileInfo().Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
 		return fmt.Errorf("chmod %s: %w", name, err)
 	}
 	for key, value := range hdr.PAXRecords {
