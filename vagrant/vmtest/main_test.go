@@ -14,7 +14,7 @@ import (
 // every step's Solution in course order and no {{work}} left in it.
 func TestSubmissionOfEveryLab(t *testing.T) {
 	if len(labs.All()) == 0 {
-		t.Skip("no lab in the catalogue yet")
+		t.Fatal("the catalogue has no lab")
 	}
 	for _, lab := range labs.All() {
 		var out bytes.Buffer
