@@ -66,11 +66,11 @@ func nsFile(fd int) (*os.File, error) {
 // IPv4 forwarding: the host must route between lab0 and its other
 // interfaces, for NAT out and for published ports reached from other
 // machines. Attach turns net.ipv4.ip_forward on when it is off, for the
-// whole host, as Docker does, and nothing ever turns it back off: the
-// per-interface switch (net.ipv4.conf.lab0.forwarding) is not enough,
-// because answers coming back in through the host's uplink are forwarded
-// according to the uplink's own switch, and turning it off later could cut
-// other containers, or whatever else on the host started to rely on it.
+// whole host, as Docker does: the per-interface switch
+// (net.ipv4.conf.lab0.forwarding) is not enough, because answers coming
+// back in through the host's uplink are forwarded according to the
+// uplink's own switch. When it was off, the bridge remembers it (see
+// forwardingAlias) and Teardown turns it off again with the bridge.
 func Attach(ctx context.Context, root, id string, netnsFD int, ports []Port) (Endpoint, error) {
 	if err := checkID(id); err != nil {
 		return Endpoint{}, err
@@ -330,7 +330,11 @@ func SetupLoopback(netnsFD int) error {
 // before the bridge: the bridge's existence then means they were written,
 // and a crash in between only makes the next Attach write them again.
 func ensureBridge(host *netdev.Namespace) ([]netdev.LinkSummary, error) {
-	if on, err := netdev.Forwarding(""); err != nil || !on {
+	wasOn, err := netdev.Forwarding("")
+	if err != nil {
+		return nil, err
+	}
+	if !wasOn {
 		if err := netdev.SetForwarding("", true); err != nil {
 			return nil, err
 		}
@@ -349,6 +353,11 @@ func ensureBridge(host *netdev.Namespace) ([]netdev.LinkSummary, error) {
 		}
 		if err := netdev.AddBridgeWithMAC(Bridge, bridgeMAC()); err != nil && !netdev.IsExist(err) {
 			return nil, err
+		}
+		if !wasOn {
+			if err := host.SetAlias(Bridge, forwardingAlias); err != nil {
+				return nil, err
+			}
 		}
 		if links, err = host.LinkSummaries(); err != nil {
 			return nil, err
@@ -642,10 +651,17 @@ func orphanVeth(root, owner, id string, kept map[string]bool) bool {
 	return errors.Is(err, fs.ErrNotExist)
 }
 
+// forwardingAlias is the label (IFLA_IFALIAS) of a lab0 that Attach
+// created while net.ipv4.ip_forward was 0. The record lives on the bridge
+// itself: it exists exactly as long as the bridge, survives a crash of
+// lab, and needs no file outside the state dir.
+const forwardingAlias = "lab: ip_forward was 0"
+
 // Teardown removes the lab0 bridge and the shared lab-ctr rules when no
 // container is plugged into the bridge any more (`lab reset`, tests), and
 // reports whether they are gone (false: containers still use the bridge,
-// which stays). It leaves net.ipv4.ip_forward as it is (see Attach).
+// which stays). It turns net.ipv4.ip_forward off again when the bridge
+// says Attach turned it on (see forwardingAlias).
 func Teardown(ctx context.Context) (removed bool, err error) {
 	unlock, err := lock()
 	if err != nil {
@@ -671,8 +687,16 @@ func Teardown(ctx context.Context) (removed bool, err error) {
 	if err := netdev.ApplyRules(nil, old); err != nil {
 		return false, err
 	}
+	restore := slices.ContainsFunc(links, func(l netdev.LinkSummary) bool {
+		return l.Name == Bridge && l.Alias == forwardingAlias
+	})
 	if err := netdev.DeleteLink("", Bridge); err != nil {
 		return false, err
+	}
+	if restore {
+		if err := netdev.SetForwarding("", false); err != nil {
+			return false, err
+		}
 	}
 	return true, nil
 }

@@ -29,8 +29,10 @@
 // Decisions worth knowing:
 //
 //   - IPv4 forwarding: Attach turns net.ipv4.ip_forward on for the whole
-//     host when it is off, as Docker does, and nothing turns it back off
-//     (see Attach for why the per-interface switch is not enough).
+//     host when it is off, as Docker does (see Attach for why the
+//     per-interface switch is not enough); the lab0 bridge then carries the
+//     alias "lab: ip_forward was 0", and Teardown, which deletes the
+//     bridge, turns forwarding off again.
 //   - A published port is reachable from the host itself at any of its
 //     addresses: 127.0.0.1, the gateway 10.88.0.1, its LAN address. Docker
 //     runs a proxy process (docker-proxy) per port for 127.0.0.1; lab uses

@@ -32,9 +32,9 @@ func TestMain(m *testing.M) {
 // needHost skips without root and iptables, and registers the cleanup that
 // gives the host back once the test's containers are gone: the bridge and
 // its shared rules (unless another test binary's containers still use
-// them), and net.ipv4.ip_forward as it was: Attach turns it on for good,
-// as Docker does, but a test must not change the host, and the netns lab's
-// lifecycle test compares it.
+// them), and net.ipv4.ip_forward as it was (Teardown turns it off again
+// when the bridge it removes was made while it was off; the check here
+// covers a bridge another test made).
 func needHost(t testing.TB) {
 	t.Helper()
 	kerneltest.Requires(t, kerneltest.Root, kerneltest.Tool("iptables"), kerneltest.Tool("iptables-save"))

@@ -30,9 +30,10 @@ func TestDetachPruneLeaveNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	bridgeBefore := bridgeIndex(links) != 0
-	forwardBefore, err := netdev.Forwarding("")
-	if err != nil {
-		t.Fatal(err)
+	if !bridgeBefore {
+		// The bridge this test creates must remember that forwarding was
+		// off, and Teardown must turn it off again: start from off.
+		forwardOff(t)
 	}
 	before := networkState(t)
 
@@ -120,10 +121,8 @@ func TestDetachPruneLeaveNothing(t *testing.T) {
 		if removed, err := Teardown(ctx); err != nil || !removed {
 			t.Fatalf("teardown: removed %v, %v", removed, err)
 		}
-	}
-	if !forwardBefore {
-		if err := netdev.SetForwarding("", false); err != nil {
-			t.Fatal(err)
+		if on, err := netdev.Forwarding(""); err != nil || on {
+			t.Errorf("ip_forward after Teardown: on=%v (%v), want off as before the bridge", on, err)
 		}
 	}
 	// Like stepstest.Same, with a few seconds for the kernel's asynchronous
@@ -175,4 +174,22 @@ func othersContainer(item string) bool {
 		})
 	}
 	return false
+}
+
+// forwardOff turns net.ipv4.ip_forward off for the test and puts it back
+// as it was afterwards.
+func forwardOff(t *testing.T) {
+	t.Helper()
+	was, err := netdev.Forwarding("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := netdev.SetForwarding("", false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := netdev.SetForwarding("", was); err != nil {
+			t.Error(err)
+		}
+	})
 }

@@ -170,7 +170,7 @@ func startWeb(ctx context.Context, env *steps.Env) error {
 // removeWeb is `lab rm -f lab-web` (nothing there is nothing to do).
 // Then, if the lab0 bridge was not there before the lab (recordHost), it
 // goes with its shared rules as after `lab reset`, unless another
-// container uses it, and net.ipv4.ip_forward is put back as it was.
+// container uses it (and net.ipv4.ip_forward with it: see cnet.Teardown).
 func removeWeb(ctx context.Context, env *steps.Env) error {
 	c, err := container.Load(stateRootOf(env.Host), webName)
 	if errors.Is(err, container.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
@@ -195,10 +195,8 @@ func removeWeb(ctx context.Context, env *steps.Env) error {
 }
 
 // hostFile records, in the workspace, what the host was like before
-// lab-web's network changed it: whether the lab0 bridge existed, and
-// net.ipv4.ip_forward (kernel/cnet turns it on, as Docker does, and never
-// turns it off). Only the cleanup reads it, to undo no more than the lab
-// did.
+// lab-web's network changed it: whether the lab0 bridge existed. Only the
+// cleanup reads it, to undo no more than the lab did.
 func hostFile(env *steps.Env) string { return filepath.Join(env.Dir, "host.orig") }
 
 // recordHost saves the host's state once (at `lab start`, or before Solve
@@ -207,16 +205,12 @@ func recordHost(env *steps.Env) error {
 	if _, err := os.Stat(hostFile(env)); err == nil {
 		return nil
 	}
-	forward, err := netdev.Forwarding("")
-	if err != nil {
-		return err
-	}
-	_, err = netdev.LinkByName("", cnet.Bridge)
+	_, err := netdev.LinkByName("", cnet.Bridge)
 	bridge := err == nil
 	if err := os.MkdirAll(env.Dir, 0o755); err != nil {
 		return err
 	}
-	record := fmt.Sprintf("ip_forward=%t\nbridge=%t\n", forward, bridge)
+	record := fmt.Sprintf("bridge=%t\n", bridge)
 	return os.WriteFile(hostFile(env), []byte(record), 0o644)
 }
 
@@ -236,14 +230,8 @@ func restoreHost(ctx context.Context, env *steps.Env) error {
 		record[k], _ = strconv.ParseBool(v)
 	}
 	if !record["bridge"] {
-		removed, err := cnet.Teardown(ctx)
-		if err != nil {
+		if _, err := cnet.Teardown(ctx); err != nil {
 			return err
-		}
-		if removed && !record["ip_forward"] {
-			if err := netdev.SetForwarding("", false); err != nil {
-				return err
-			}
 		}
 	}
 	return os.Remove(hostFile(env))
