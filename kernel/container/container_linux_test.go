@@ -540,6 +540,42 @@ func TestTTY(t *testing.T) {
 	}
 }
 
+// run -d -t: the command gets a terminal, which the supervisor holds open
+// (a shell waiting on it keeps running, as with docker) and copies into
+// the log.
+func TestDetachedTTY(t *testing.T) {
+	root := newRoot(t)
+	ctx := context.Background()
+	c := start(t, root, Spec{TTY: true, Cmd: []string{"sh", "-c", `tty; test -t 1 && echo stdout-is-a-tty; read line; echo "read: $line"`}})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(c.LogPath()); strings.Contains(string(b), "stdout-is-a-tty") {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(c.LogPath())
+			t.Fatalf("log after 5s: %q", b)
+		}
+	}
+	// Nobody types into the terminal: read blocks, and the container runs.
+	time.Sleep(100 * time.Millisecond)
+	if err := c.Refresh(); err != nil || !c.IsRunning() {
+		t.Fatalf("a shell reading its terminal ended: %+v, %v", c.State, err)
+	}
+	if err := c.Stop(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	if err := c.Logs(ctx, &logs, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(logs.String(), "/dev/pts/0\r\nstdout-is-a-tty\r\n") || strings.Contains(logs.String(), "read:") {
+		t.Fatalf("logs: %q", logs.String())
+	}
+	if err := c.Remove(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Concurrent creates never clash: of eight asking for one name, exactly one
 // gets it, and every container gets its own ID.
 func TestConcurrentCreate(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -111,12 +112,17 @@ func supervise(root, id string) int {
 		return ExitEngine
 	}
 	c.State.OOMKilled, c.State.Error = false, ""
-	// The container writes its stdout and stderr straight into the log
-	// file (opened O_APPEND): nothing is copied, so the supervisor sleeps
-	// in wait4 and stays small.
+	// Without -t the container writes its stdout and stderr straight into
+	// the log file (opened O_APPEND): nothing is copied, so the supervisor
+	// sleeps in wait4 and stays small. With -t (`run -d -t`) the command's
+	// stdio is a terminal of the container's devpts whose master end comes
+	// back here: the supervisor holds it open (nobody types into it, but a
+	// shell waiting on it keeps running, as with docker) and copies what
+	// the command writes into the log.
+	c.console = c.Spec.TTY
 	l, err := c.launch(ctx, nil, log, log)
-	log.Close()
 	if err != nil {
+		log.Close()
 		code := ExitEngine
 		var ce *Error
 		if errors.As(err, &ce) {
@@ -131,9 +137,31 @@ func supervise(root, id string) int {
 		report(fmt.Sprintf("%d %v", code, err))
 		return code
 	}
+	copied := make(chan struct{})
+	if l.console != nil {
+		go func() {
+			// Ends with EIO once the last process holding the terminal's
+			// other end is gone.
+			_, _ = io.Copy(log, l.console)
+			close(copied)
+		}()
+	} else {
+		close(copied)
+	}
 	report("ok")
 	shrink()
 	code := l.wait()
+	// PID 1 is gone, so is every process of its namespace: the terminal's
+	// last bytes are in the master's buffer. (A holder of the terminal
+	// outside the container would keep it open: give up on it after 2 s.)
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	if l.console != nil {
+		l.console.Close()
+	}
+	log.Close()
 	if err := c.finish(ctx, code); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
