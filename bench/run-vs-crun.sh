@@ -35,7 +35,7 @@ done
 
 if [ -z "${LAB:-}" ]; then
 	LAB=$work/lab
-	(cd "$here" && CGO_ENABLED=0 go build -o "$LAB" ./cmd/lab)
+	(cd "$here" && CGO_ENABLED=0 go build -o "$work/" ./cmd/lab ./cmd/lab-init)
 fi
 export LAB_ROOT=$work/root
 "$LAB" image import-busybox >/dev/null

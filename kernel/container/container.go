@@ -6,15 +6,16 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lab-edu/lab/kernel/container/ctrinit"
 	"github.com/lab-edu/lab/kernel/image"
 )
 
 // Docker's exit codes for a container that never ran its command.
 const (
-	ExitEngine     = 125 // the runtime failed: bad option, unknown image, name in use...
-	ExitCannotRun  = 126 // the command exists but cannot be executed
-	ExitNotFound   = 127 // the command does not exist in the container
-	exitSignalBase = 128 // 128+N: the command died of signal N (137 = SIGKILL)
+	ExitEngine     = ctrinit.ExitEngine    // 125: the runtime failed: bad option, unknown image, name in use...
+	ExitCannotRun  = ctrinit.ExitCannotRun // 126: the command exists but cannot be executed
+	ExitNotFound   = ctrinit.ExitNotFound  // 127: the command does not exist in the container
+	exitSignalBase = 128                   // 128+N: the command died of signal N (137 = SIGKILL)
 )
 
 // Error is a failure with the exit code docker gives it. Create, Run and

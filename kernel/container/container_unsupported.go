@@ -21,6 +21,7 @@ func Run(ctx context.Context, root string, spec Spec, stdio Stdio) (int, error) 
 	return ExitEngine, errors.ErrUnsupported
 }
 func Load(root, ref string) (*Container, error) { return nil, errors.ErrUnsupported }
+func InitProgram() (string, bool)               { return "", false }
 func List(root string) ([]*Container, error)    { return nil, errors.ErrUnsupported }
 func Prune(ctx context.Context, root string, all bool) ([]string, error) {
 	return nil, errors.ErrUnsupported

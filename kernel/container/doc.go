@@ -7,14 +7,17 @@
 // Start-up has two halves, as in runc:
 //
 //   - the parent (Run, or the supervisor of a detached container)
-//     re-executes this binary as the container init (kernel/reexec) with
-//     clone(2) flags for new pid, uts, mount, ipc and net namespaces
-//     (cgroup as an option), creates the container's cgroup lab-ctr-<id12>
-//     with its limits and device allow-list, wires its network
-//     (kernel/cnet) and then releases the child by writing its
-//     configuration into a pipe on fd 3;
+//     creates the container's cgroup lab-ctr-<id12> with its limits and
+//     device allow-list, starts the container init with clone(2) flags for
+//     new pid, uts, mount, ipc and net namespaces (cgroup as an option),
+//     wires its network (kernel/cnet) and then releases the child by
+//     writing its configuration into a pipe on fd 3. The init is lab-init
+//     (cmd/lab-init, package ctrinit), a small binary installed beside lab
+//     that starts several times faster than lab, or else this binary
+//     re-executed (kernel/reexec), which runs the same code;
 //   - the init joins its own cgroup (a thread writing 0 to "tasks" on v1,
-//     CLONE_INTO_CGROUP on v2), sets the hostname, makes / private, mounts
+//     CLONE_INTO_CGROUP on v2), brings lo up, sets the hostname, writes
+//     /etc/hosts, /etc/hostname and /etc/resolv.conf, makes / private, mounts
 //     the overlay of the image's layers, pivots into it and detaches the old
 //     root, mounts /proc, a minimal /dev and a read-only /sys, masks what
 //     runc masks, sets rlimits, user, capabilities (Docker's 14, adjusted)
@@ -30,10 +33,10 @@
 // Prune cleans up after a crash of lab, of a supervisor or of a container.
 //
 // CVE-2019-5736 (a container overwriting the runtime binary through
-// /proc/PID/exe): see initMain and execMain for why this binary is never
-// reachable that way.
+// /proc/PID/exe): see ctrinit.Main and execMain for why neither lab nor
+// lab-init is ever reachable that way.
 //
 // The package adds no primitive of its own that another kernel/ package
 // provides: it orchestrates mount, overlay, rootfs, cgroup, caps, ns,
-// procfs and cnet.
+// procfs and cnet; the init's side is in ctrinit.
 package container

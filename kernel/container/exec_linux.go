@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lab-edu/lab/kernel/cgroup"
+	"github.com/lab-edu/lab/kernel/container/ctrinit"
 	"github.com/lab-edu/lab/kernel/ns"
 	"github.com/lab-edu/lab/kernel/reexec"
 )
@@ -189,11 +190,11 @@ func execMain() {
 			if _, err := unix.Setsid(); err != nil {
 				execFail(ExitEngine, fmt.Errorf("setsid: %w", err))
 			}
-			if err := setupConsole(execConsoleFD); err != nil {
+			if err := ctrinit.SetupConsole(execConsoleFD); err != nil {
 				execFail(ExitEngine, err)
 			}
 		}
-		code, err := execProcess(p)
+		code, err := ctrinit.ExecProcess(p)
 		execFail(code, err)
 	}
 	os.Exit(ExitEngine)

@@ -19,11 +19,11 @@ import (
 	"github.com/lab-edu/lab/kernel/caps"
 	"github.com/lab-edu/lab/kernel/cgroup"
 	"github.com/lab-edu/lab/kernel/cnet"
+	"github.com/lab-edu/lab/kernel/container/ctrinit"
 	"github.com/lab-edu/lab/kernel/image"
 	"github.com/lab-edu/lab/kernel/ns"
 	"github.com/lab-edu/lab/kernel/overlay"
 	"github.com/lab-edu/lab/kernel/procfs"
-	"github.com/lab-edu/lab/kernel/reexec"
 )
 
 var host = os.DirFS("/")
@@ -221,11 +221,13 @@ func (c *Container) namespaces() []ns.Kind {
 	return kinds
 }
 
-// initCommand is the *exec.Cmd of the init: this binary, re-executed into
-// the new namespaces. A unit test reads its Cloneflags.
+// initCommand is the *exec.Cmd of the init: lab-init (or this binary,
+// re-executed; see initBinary) in the new namespaces. A unit test reads
+// its Cloneflags.
 func (c *Container) initCommand() *exec.Cmd {
-	cmd := ns.Command(ns.Spec{New: c.namespaces()}, reexec.Self)
-	cmd.Args = []string{reexec.Prefix + initEntry, c.ShortID()}
+	path, args0 := initBinary()
+	cmd := ns.Command(ns.Spec{New: c.namespaces()}, path)
+	cmd.Args = []string{args0, c.ShortID()}
 	cmd.Env = []string{} // the command's environment travels in the config
 	return cmd
 }
@@ -244,7 +246,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	if err != nil {
 		return nil, engineError(err)
 	}
-	cfg := initConfig{Rootfs: c.RootfsDir(), Hostname: c.hostname(), Net: c.Spec.Net,
+	cfg := ctrinit.Config{Rootfs: c.RootfsDir(), Hostname: c.hostname(), Loopback: c.Spec.Net != NetHost,
 		Volumes: c.Spec.Volumes, ReadOnly: c.Spec.ReadOnly, Process: p}
 	if c.Spec.Rootfs != "" {
 		cfg.Rootfs = c.Spec.Rootfs
@@ -376,28 +378,32 @@ func receiveFD(sock *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "/dev/ptmx"), nil
 }
 
-// wireNetwork attaches the container's network namespace (bridge) or
-// brings its lo up (none). host mode has nothing to do.
-func (c *Container) wireNetwork(ctx context.Context, pid int, cfg *initConfig) error {
-	if c.Spec.Net == NetHost {
-		return nil
+// wireNetwork attaches the container's network namespace to the lab0
+// bridge (--net bridge) and gives the init the /etc files that go with
+// the network mode. The init brings lo up itself (none and bridge); host
+// mode has no namespace of its own.
+func (c *Container) wireNetwork(ctx context.Context, pid int, cfg *ctrinit.Config) error {
+	var ep *cnet.Endpoint
+	if c.Spec.Net == NetBridge {
+		path := fmt.Sprintf("/proc/%d/ns/net", pid)
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		defer unix.Close(fd)
+		attached, err := cnet.Attach(ctx, c.Root, c.ID, fd, c.Spec.Ports)
+		if err != nil {
+			return err
+		}
+		ep = &attached
+		c.State.IP = ep.Addr.Addr().String()
+		c.State.Ports = ep.Ports
 	}
-	path := fmt.Sprintf("/proc/%d/ns/net", pid)
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	if c.Spec.Net == NetNone {
-		return cnet.SetupLoopback(fd)
-	}
-	ep, err := cnet.Attach(ctx, c.Root, c.ID, fd, c.Spec.Ports)
+	files, err := cnet.EtcFiles(cfg.Hostname, ep, c.Spec.Net)
 	if err != nil {
 		return err
 	}
-	cfg.Endpoint = &ep
-	c.State.IP = ep.Addr.Addr().String()
-	c.State.Ports = ep.Ports
+	cfg.Etc = files
 	return nil
 }
 

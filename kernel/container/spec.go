@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lab-edu/lab/kernel/container/ctrinit"
 )
 
 // Network modes of Spec.Net.
@@ -57,11 +59,7 @@ type Spec struct {
 
 // Volume is one -v SRC:DST[:ro]: a bind mount of the host path Source at
 // Target inside the container.
-type Volume struct {
-	Source   string `json:"source"`
-	Target   string `json:"target"`
-	ReadOnly bool   `json:"read_only,omitempty"`
-}
+type Volume = ctrinit.Volume
 
 // ParseVolume parses -v SRC:DST[:ro|rw]. Both paths must be absolute.
 func ParseVolume(s string) (Volume, error) {

@@ -8,12 +8,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lab-edu/lab/kernel/container/ctrinit"
 	"github.com/lab-edu/lab/kernel/reexec"
 )
 
@@ -69,8 +71,12 @@ func (c *Container) Start(ctx context.Context) error {
 // supervisorMain is the supervisor entry: args "fork ROOT ID" (the session
 // leader, which starts the real supervisor and exits, so the supervisor is
 // not a session leader and can never acquire a controlling terminal, the
-// classic double fork) or "run ROOT ID".
+// classic double fork), "run ROOT ID", or "finish ROOT ID CODE" (lab-init
+// waited for the container: see waitSmall).
 func supervisorMain() {
+	if len(os.Args) == 5 && os.Args[1] == "finish" {
+		os.Exit(finishAfterWait(os.Args[2], os.Args[3], os.Args[4]))
+	}
 	if len(os.Args) != 4 {
 		os.Exit(ExitEngine)
 	}
@@ -149,6 +155,9 @@ func supervise(root, id string) int {
 		close(copied)
 	}
 	report("ok")
+	if l.console == nil {
+		waitSmall(root, id, l.cmd.Process.Pid) // returns only if it could not
+	}
 	shrink()
 	code := l.wait()
 	// PID 1 is gone, so is every process of its namespace: the terminal's
@@ -168,32 +177,55 @@ func supervise(root, id string) int {
 	return 0
 }
 
+// waitSmall replaces the supervisor, while the container runs, with the
+// small lab-init in its waiting role (see ctrinit.WaitMain): execve(2)
+// keeps the process's PID and its children, so lab-init can wait4 the
+// container, and its resident set is a fraction of this binary's (the
+// issue asks for a supervisor under 3 MiB). Once the container ends,
+// lab-init execs this binary again, "finish ROOT ID CODE", to record the
+// exit and release the cgroup and the network.
+//
+// The container's init was started from this thread, and its parent-death
+// signal follows this thread: execve from it (the supervisor is locked to
+// it) keeps the thread, so the container does not get SIGKILL.
+//
+// It returns when lab-init is not installed or the execve failed: the
+// supervisor then waits itself.
+func waitSmall(root, id string, pid int) {
+	initPath, small := InitProgram()
+	if !small {
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return
+	}
+	argv := []string{"lab-init", "wait", strconv.Itoa(pid), self, reexec.Prefix + supervisorEntry, root, id}
+	_ = unix.Exec(initPath, argv, []string{})
+}
+
+// finishAfterWait is the supervisor's last stage, after lab-init waited
+// for the container: code is its docker exit code.
+func finishAfterWait(root, id, code string) int {
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		n = ExitEngine
+	}
+	c, err := loadDir(root, id)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return ExitEngine
+	}
+	if err := c.finish(context.Background(), n); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	return 0
+}
+
 // shrink gives back the memory the supervisor does not need while it
 // sleeps in wait4 for the container: the Go heap (FreeOSMemory), and the
-// pages of this binary's read-only mappings (code, read-only data) that
-// start-up touched. madvise(MADV_DONTNEED) drops those from the resident
-// set; they are clean copies of the file, so the kernel reads them back
-// from the page cache if they are used again. Writable mappings are left
-// alone: dropping a private page someone wrote to would lose the write.
+// pages of this binary that start-up read (ctrinit.DropExecutablePages).
 func shrink() {
 	debug.FreeOSMemory()
-	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil {
-		return
-	}
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(maps), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 || f[5] != exe || (f[1] != "r-xp" && f[1] != "r--p") {
-			continue
-		}
-		var start, end uintptr
-		if _, err := fmt.Sscanf(f[0], "%x-%x", &start, &end); err != nil {
-			continue
-		}
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_DONTNEED)
-	}
+	ctrinit.DropExecutablePages()
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,8 +37,11 @@ func Solution(t testing.TB, id string, env *steps.Env) string {
 // a background process the script starts (a detached sleep in a
 // namespace) may keep its copy of stdout open forever, and waiting for a
 // pipe to close would hang. On timeout the whole process group is killed.
+// The limit is a guard against a hang, scaled by $LAB_TEST_TIMEOUT_SCALE
+// (see ScaleTimeout).
 func RunSolution(t testing.TB, id string, env *steps.Env, timeout time.Duration) string {
 	t.Helper()
+	timeout = ScaleTimeout(timeout)
 	script := Solution(t, id, env)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "solution.sh")
@@ -81,4 +85,16 @@ func PassesSoon(ctx context.Context, s steps.Step, h checker.Host, within time.D
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ScaleTimeout multiplies a test's guard against hangs by the whole number
+// in $LAB_TEST_TIMEOUT_SCALE, if any. The test VM sets it: it emulates its
+// CPU in software, where Go code runs about 6x and `go build` about 27x
+// slower than on the host. A guard, never a measure of speed: speed is
+// measured by benchmarks.
+func ScaleTimeout(d time.Duration) time.Duration {
+	if n, err := strconv.Atoi(os.Getenv("LAB_TEST_TIMEOUT_SCALE")); err == nil && n > 1 {
+		return d * time.Duration(n)
+	}
+	return d
 }

@@ -63,10 +63,11 @@ main() {
 	version="$(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo dev)"
 	(cd "$REPO" && CGO_ENABLED=0 "$GO" build -trimpath \
 		-ldflags "-X github.com/lab-edu/lab/cmd/internal/cli.Version=$version" \
-		-o "$work/lab" ./cmd/lab)
+		-o "$work/" ./cmd/lab ./cmd/lab-init)
 
 	cp --sparse=always "$image/disk.raw" "$work/disk.raw"
 	put_file "$work/disk.raw" "$work/lab" /usr/local/bin/lab 755
+	put_file "$work/disk.raw" "$work/lab-init" /usr/local/bin/lab-init 755
 	echo "lab $version, box built $(date -u +%Y-%m-%dT%H:%MZ)" >"$work/lab-box"
 	put_file "$work/disk.raw" "$work/lab-box" /etc/lab-box 644
 

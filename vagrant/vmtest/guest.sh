@@ -26,6 +26,9 @@ say() { echo "vmtest: $*"; }
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LAB_REQUIRE_ALL=1 LANG=C.UTF-8
+# Software emulation: tests' guards against hangs get 10x longer
+# (stepstest.ScaleTimeout); compiling runs ~27x slower here.
+export LAB_TEST_TIMEOUT_SCALE=10
 mkdir -p "$OUT/json" "$OUT/devcheck"
 
 # Go, for the tests that run it (go list, go build of a student's program):
@@ -62,7 +65,7 @@ cp -a "$SHARE/src" "$WORK"
 # The test binaries too: they re-execute themselves (kernel/reexec), and an
 # exec from 9p reads the file through the share every time.
 cp -a "$SHARE/bin" /var/tmp/labtest-bin
-install -m 0755 "$SHARE/lab" /usr/local/bin/lab
+install -m 0755 "$SHARE/lab" "$SHARE/lab-init" /usr/local/bin/
 
 n=0
 while IFS=$'\t' read -r pkg rel bin skip; do

@@ -56,7 +56,7 @@ build_share() {
 		echo "HOST_GOCACHE=$("$GO" env GOCACHE)"
 		echo "HOST_GOMODCACHE=$("$GO" env GOMODCACHE)"
 	} >"$share/host.env"
-	(cd "$REPO" && CGO_ENABLED=0 "$GO" build -trimpath -o "$share/lab" ./cmd/lab)
+	(cd "$REPO" && CGO_ENABLED=0 "$GO" build -trimpath -o "$share/" ./cmd/lab ./cmd/lab-init)
 	(cd "$REPO" && "$GO" build -o "$share/test2json" cmd/test2json)
 	(cd "$REPO" && "$GO" build -o "$share/vmtest" ./vagrant/vmtest)
 	"$share/vmtest" labs >"$share/labs"

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lab-edu/lab/kernel/container"
-	"github.com/lab-edu/lab/kernel/image"
 	"github.com/lab-edu/lab/kernel/kerneltest"
 	"github.com/lab-edu/lab/kernel/netdev"
 	"github.com/lab-edu/lab/steps/stepstest"
@@ -35,20 +34,14 @@ import (
 func TestChaosRunsThenPruneLeaveNothing(t *testing.T) {
 	kerneltest.Requires(t, kerneltest.Root, kerneltest.StaticBinary, kerneltest.Tool("busybox"),
 		kerneltest.Tool("iptables"), kerneltest.Tool("iptables-save"))
-	root := filepath.Join(t.TempDir(), "state")
-	s, err := image.Open(filepath.Join(root, "images"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ImportBusybox("", "busybox", image.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	labInitBesideTestBinary(t)
+	root := busyboxState(t)
 	forward, err := netdev.Forwarding("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Attach turns forwarding on for good, as Docker does; a test gives
-	// the host back as it found it.
+	// prune --all turns forwarding off again with the bridge it removes
+	// (cnet.Teardown); this covers a bridge that another test made.
 	restoreForwarding := func() {
 		if on, _ := netdev.Forwarding(""); on && !forward {
 			if err := netdev.SetForwarding("", false); err != nil {

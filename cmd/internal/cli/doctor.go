@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lab-edu/lab/kernel/container"
 	"github.com/lab-edu/lab/kernel/procfs"
 )
 
@@ -51,7 +52,7 @@ type doctorItem struct {
 }
 
 func runDoctor(opts *doctorOptions) error {
-	items := doctorItems(opts.Sys, opts.f.Euid(), opts.LookPath)
+	items := append(doctorItems(opts.Sys, opts.f.Euid(), opts.LookPath), labInitItem(container.InitProgram()))
 	var missing []string
 	for _, it := range items {
 		mark := "✓"
@@ -238,6 +239,19 @@ func usernsItem(sys fs.FS) doctorItem {
 	// create user namespaces either way.
 	if b, err := fs.ReadFile(sys, "proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		it.Detail += "; unprivileged users may not (kernel.unprivileged_userns_clone=0)"
+	}
+	return it
+}
+
+// labInitItem says whether containers start as the small lab-init
+// installed beside lab (path, small) or as lab re-executed: advice, lab
+// works either way.
+func labInitItem(path string, small bool) doctorItem {
+	it := doctorItem{Name: "lab-init", OK: small}
+	if small {
+		it.Detail = path + ": every container's first process"
+	} else {
+		it.Detail = "not beside lab: containers start as lab itself, a few ms slower (sudo make install puts both in /usr/local/bin)"
 	}
 	return it
 }

@@ -590,9 +590,13 @@ func TestDoctor(t *testing.T) {
 	mustContain(t, "doctor", out,
 		"✓ root", "Linux 6.1.0-test", "hybrid: v1 controllers cpu memory pids; cgroup2 at /sys/fs/cgroup/unified (no controllers)",
 		"✓ overlayfs", "user.max_user_namespaces=15000", "unprivileged users may not",
-		"✗ capsh", "apt-get install libcap2-bin", "✓ virtual machine  yes (QEMU)")
-	if n := strings.Count(out, "\n"); n != 13 {
-		t.Errorf("doctor printed %d lines, want 13 (one per item)", n)
+		"✗ capsh", "apt-get install libcap2-bin", "✓ virtual machine  yes (QEMU)",
+		"- lab-init         not beside lab") // a test binary has none beside it
+	if n := strings.Count(out, "\n"); n != 14 {
+		t.Errorf("doctor printed %d lines, want 14 (one per item)", n)
+	}
+	if it := labInitItem("/usr/local/bin/lab-init", true); !it.OK || !strings.HasPrefix(it.Detail, "/usr/local/bin/lab-init") {
+		t.Errorf("lab-init installed: %+v", it)
 	}
 }
 

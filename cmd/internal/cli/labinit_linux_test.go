@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lab-edu/lab/kernel/container"
+	"github.com/lab-edu/lab/kernel/image"
+	"github.com/lab-edu/lab/kernel/kerneltest"
+	"github.com/lab-edu/lab/kernel/procfs"
+	"github.com/lab-edu/lab/steps/stepstest"
+)
+
+// labInitBesideTestBinary installs lab-init beside this test binary for
+// the test's duration, so the `lab` commands the test runs (this binary
+// as cli.Main) start containers as an installed lab does: with lab-init,
+// and with lab-init as the waiting supervisor of detached containers.
+func labInitBesideTestBinary(t *testing.T) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := stepstest.InstallLabInit(filepath.Dir(exe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+}
+
+// A detached container's supervisor waits as lab-init (execve keeps the
+// container its child), in under 3 MiB of resident memory, and once the
+// container ends, lab finishes the job: exit code, logs, cgroup gone.
+func TestDetachedSupervisorIsLabInit(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root, kerneltest.StaticBinary, kerneltest.Tool("busybox"))
+	labInitBesideTestBinary(t)
+	root := busyboxState(t)
+	before := stepstest.Snapshot(t)
+	t.Cleanup(func() { runBinary(t, root, "container", "prune", "--all") })
+
+	code, out, stderr := runBinary(t, root, "run", "-d", "--net", "none", "--name", "lab-t-waiter", "busybox",
+		"sh", "-c", "trap 'exit 7' TERM; echo started; while :; do sleep 0.05; done")
+	if code != 0 {
+		t.Fatalf("run -d: exit %d: %s", code, stderr)
+	}
+	c, err := container.Load(root, strings.TrimSpace(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := c.State.Supervisor
+	// The supervisor reports the start, then replaces itself with lab-init.
+	var args []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(sup) + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if args = strings.Split(string(cmdline), "\x00"); len(args) > 2 && args[0] == "lab-init" && args[1] == "wait" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisor %d runs %q, want lab-init wait", sup, args)
+		}
+	}
+	status, err := procfs.ReadStatus(os.DirFS("/"), sup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss, _ := strconv.Atoi(strings.TrimSuffix(status.Fields["VmRSS"], " kB"))
+	if rss <= 0 || rss >= 3*1024 {
+		t.Errorf("supervisor resident set %q, want under 3 MiB", status.Fields["VmRSS"])
+	}
+	// PID 1 ignores SIGTERM until its trap is set: wait for what follows.
+	waitForLog(t, c, "started")
+	if code, _, stderr := runBinary(t, root, "stop", "lab-t-waiter"); code != 0 {
+		t.Fatalf("stop: exit %d: %s", code, stderr)
+	}
+	if err := c.Refresh(); err != nil || c.State.Status != container.Exited || c.State.ExitCode != 7 {
+		t.Fatalf("after the container ended: %+v, %v", c.State, err)
+	}
+	if _, logs, _ := runBinary(t, root, "logs", "lab-t-waiter"); logs != "started\n" {
+		t.Errorf("logs: %q", logs)
+	}
+	if code, _, stderr := runBinary(t, root, "rm", "lab-t-waiter"); code != 0 {
+		t.Fatalf("rm: exit %d: %s", code, stderr)
+	}
+	stepstest.Same(t, before, stepstest.Snapshot(t))
+}
+
+// waitForLog waits up to 10 s for text in the container's log.
+func waitForLog(t *testing.T, c *container.Container, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(c.LogPath()); strings.Contains(string(b), text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not in the log of %s after 10s", text, c.Name)
+		}
+	}
+}
+
+// busyboxState is a fresh state directory with the busybox image.
+func busyboxState(t *testing.T) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "state")
+	s, err := image.Open(filepath.Join(root, "images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportBusybox("", "busybox", image.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
