@@ -71,6 +71,28 @@ unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
 echo "== lab run --rm --net bridge busybox true"
 hf --export-json "$work/lab-bridge.json" "$LAB run --rm --net bridge busybox true"
 
+# Removing a running container: lab rm -f (kill, wait, release cgroup,
+# network and state; what stop + rm do) against crun delete -f of a
+# detached crun container, each prepared by starting one that sleeps.
+mkdir -p "$work/bundle-sleep"
+python3 - "$work/bundle/config.json" "$work/bundle-sleep/config.json" "$work/bundle/rootfs" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["sleep", "1000"]
+c["root"]["path"] = sys.argv[3]
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+PY
+echo "== lab rm -f of a running container"
+hyperfine -N --style basic --warmup 3 --runs "$((RUNS / 2))" --export-json "$work/lab-rm.json" \
+	--prepare "$LAB run -d --net none --name lab-bench-rm busybox sleep 1000" "$LAB rm -f lab-bench-rm"
+echo "== lab stop -t 0 + lab rm of a running container"
+hyperfine --style basic --warmup 3 --runs "$((RUNS / 2))" --export-json "$work/lab-stoprm.json" \
+	--prepare "$LAB run -d --net none --name lab-bench-rm busybox sleep 1000" "$LAB stop -t 0 lab-bench-rm >/dev/null && $LAB rm lab-bench-rm >/dev/null"
+echo "== crun delete -f of a running container"
+unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
+	hyperfine -N --style basic --warmup 3 --runs $((RUNS / 2)) --export-json $work/crun-rm.json \
+	--prepare 'crun run -d -b $work/bundle-sleep lab-bench-crun-rm' 'crun delete -f lab-bench-crun-rm'"
+
 python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
@@ -83,6 +105,8 @@ li, ci = med("lab-idle"), med("crun-idle")
 print(f"idle    lab {li:.1f} ms   crun {ci:.1f} ms   ratio {li/ci:.2f}x")
 b = med("lab-bridge")
 print(f"bridge  lab {b:.1f} ms   (+{b-lab:.1f} ms over --net none, want <= 5)")
+rm, srm, crm = med("lab-rm"), med("lab-stoprm"), med("crun-rm")
+print(f"remove  lab rm -f {rm:.1f} ms   lab stop -t 0 + rm {srm:.1f} ms (with a shell)   crun delete -f {crm:.1f} ms")
 PY
 
 echo "== 50 containers in a row, then 50 at once (lab run --rm --net none busybox true)"

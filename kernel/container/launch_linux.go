@@ -262,11 +262,20 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 			c.teardown(context.WithoutCancel(ctx))
 		}
 	}()
-	procs, cgDir, err := c.createCgroup()
+	h, err := hierarchy()
 	if err != nil {
 		return nil, engineError(err)
 	}
-	cfg.Cgroups = procs
+	// v2: the init is born in its group (CLONE_INTO_CGROUP), which must
+	// exist first. v1: the init joins its groups itself once released, so
+	// they are made below, while the init starts: both overlap on the
+	// machine's CPUs.
+	var cgDir *os.File
+	if h.Version == cgroup.V2 {
+		if _, cgDir, err = c.createCgroup(); err != nil {
+			return nil, engineError(err)
+		}
+	}
 	cmd := c.initCommand()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	if cgDir != nil {
@@ -324,6 +333,11 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 			_ = cmd.Wait()
 		}
 	}()
+	if h.Version != cgroup.V2 {
+		if cfg.Cgroups, _, err = c.createCgroup(); err != nil {
+			return nil, engineError(err)
+		}
+	}
 	if err := c.wireNetwork(ctx, cmd.Process.Pid, &cfg); err != nil {
 		return nil, engineError(err)
 	}
@@ -432,21 +446,33 @@ func exitCodeOf(ps *os.ProcessState, err error) int {
 // network (the mounts went with its mount namespace). With --rm the state
 // directory goes too.
 func (c *Container) finish(ctx context.Context, code int) error {
-	h, err := hierarchy()
-	if err == nil {
-		if n, err := h.ReadOOMKills(host, c.CgroupName()); err == nil && n > 0 {
-			c.State.OOMKilled = true
+	// The OOM killer sends SIGKILL: only a command that died of it (137)
+	// may have been OOM-killed, and only then is the group's counter worth
+	// reading (v1 memory.oom_control, v2 memory.events).
+	if code == exitSignalBase+int(unix.SIGKILL) {
+		if h, err := hierarchy(); err == nil {
+			if n, err := h.ReadOOMKills(host, c.CgroupName()); err == nil && n > 0 {
+				c.State.OOMKilled = true
+			}
 		}
 	}
 	c.State.Status, c.State.ExitCode, c.State.Finished = Exited, code, time.Now()
 	c.State.Pid, c.State.IP = 0, "" // the address goes back to the pool
-	errs := []error{c.teardown(ctx)}
+	// The kernel objects and the state directory are independent: release
+	// both at once (the rmdir(2)s of a v1 cgroup wait on the kernel, the
+	// directory removal on the disk). A crash in between leaves what Prune
+	// finds either way: a lab-ctr-* group or a lease without a container.
+	var wg sync.WaitGroup
+	var teardownErr error
+	wg.Go(func() { teardownErr = c.teardown(ctx) })
+	var stateErr error
 	if c.Spec.Remove {
-		errs = append(errs, c.removeDir())
+		stateErr = c.removeDir()
 	} else {
-		errs = append(errs, c.saveState())
+		stateErr = c.saveState()
 	}
-	return errors.Join(errs...)
+	wg.Wait()
+	return errors.Join(teardownErr, stateErr)
 }
 
 // teardown releases the kernel objects of a container that no longer
