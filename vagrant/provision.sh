@@ -107,7 +107,6 @@ prebuilt_ok() {
 }
 
 build_lab() {
-	local bin="$REPO/bin/lab"
 	export PATH="$GO_ROOT/bin:$PATH"
 	# Static (no cgo): `lab container exec` runs the binary inside a
 	# container root, which has no dynamic loader.

@@ -32,13 +32,18 @@ export LAB_TEST_TIMEOUT_SCALE=10
 mkdir -p "$OUT/json" "$OUT/devcheck"
 
 # Go, for the tests that run it (go list, go build of a student's program):
-# the host's toolchain, build cache and module cache over 9p at the host's
-# paths, offline. LAB_BIN names the lab binary for tests that would
+# the host's toolchain, build cache and module cache at the host's paths,
+# offline. LAB_BIN names the lab binary for tests that would
 # otherwise build one.
 mount9p() {
 	mkdir -p "$2" && mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288${3:+,$3}" "$1" "$2"
 }
-if mount9p goroot "$HOST_GOROOT" ro && mount9p gocache "$HOST_GOCACHE" && mount9p gomodcache "$HOST_GOMODCACHE" ro; then
+# Go's tree is the second disk (an ext4 image the host made: see run.sh's
+# goroot_disk), the caches are 9p shares.
+mountgoroot() {
+	mkdir -p "$HOST_GOROOT" && mount -o ro LABEL=goroot "$HOST_GOROOT"
+}
+if mountgoroot && mount9p gocache "$HOST_GOCACHE" && mount9p gomodcache "$HOST_GOMODCACHE" ro; then
 	export PATH="$HOST_GOROOT/bin:$PATH" GOROOT="$HOST_GOROOT" GOCACHE="$HOST_GOCACHE"
 	export GOMODCACHE="$HOST_GOMODCACHE" GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod
 else
