@@ -97,7 +97,7 @@ goroot_disk() {
 		mkdir -p "$(dirname "$img")"
 		rm -f "${LAB_VM_CACHE:-/var/cache/lab-vm}"/goroot-*.ext4
 		local mib=$(($(du -sm "$goroot" | cut -f1) * 13 / 10 + 64))
-		mke2fs -q -t ext4 -L goroot -d "$goroot" "$img.tmp" "${mib}M"
+		mke2fs -q -t ext4 -L goroot -d "$goroot" "$img.tmp" "${mib}M" >&2
 		mv "$img.tmp" "$img"
 		log "made $(basename "$img") (${mib} MiB) from $goroot"
 	fi
