@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/lab-edu/lab/content"
 	"github.com/lab-edu/lab/labs"
 )
 
@@ -60,21 +58,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 // default LAB_ROOT, as in the box: what {{work}} stands for in the lessons.
 const DefaultWork = "/var/lib/lab/work"
 
-// submission joins the Solution blocks of every step of a lab into one
-// script, as a student who followed every lesson literally would submit.
+// submission is the model submission of a lab for the box, whose
+// LAB_ROOT is the default.
 func submission(labID string) (string, error) {
 	lab, err := labs.Find(labs.All(), labID)
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/bash\n# A model submission for %s: the Solution of every step, in order.\nset -e\n", lab.ID)
-	for _, s := range lab.Steps {
-		doc, err := content.Step(s.ID, "en")
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, "\n# %s: %s\n%s", s.ID, doc.Title, content.Render(doc.Shell(), DefaultWork+"/"+lab.ID))
-	}
-	return b.String(), nil
+	return labs.ModelSubmission(lab, DefaultWork+"/"+lab.ID)
 }

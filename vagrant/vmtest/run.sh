@@ -24,6 +24,10 @@
 # Environment: LAB_VM_TIMEOUT (s, default 3600), LAB_VM_PKG_TIMEOUT (s per
 # test binary, default 1800), LAB_VM_MEMORY (MiB, 2048), LAB_VM_CPUS (2),
 # LAB_VM_ACCEL (tcg,thread=multi); LAB_VM_CACHE for build.sh (/var/cache/lab-vm).
+# A quicker run of part of the suite (CI always runs all of it):
+# LAB_VM_PACKAGES, a regexp of package paths below the module
+# (kernel/cgroup|steps/cgroups), and LAB_VM_LABS, a regexp of lab IDs for
+# `lab dev check` (cgroups; a pattern that matches none runs no lab).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,7 +64,7 @@ build_share() {
 	(cd "$REPO" && CGO_ENABLED=0 "$GO" build -trimpath -o "$share/" ./cmd/lab ./cmd/lab-init)
 	(cd "$REPO" && "$GO" build -o "$share/test2json" cmd/test2json)
 	(cd "$REPO" && "$GO" build -o "$share/vmtest" ./vagrant/vmtest)
-	"$share/vmtest" labs >"$share/labs"
+	"$share/vmtest" labs | grep -E "^(${LAB_VM_LABS:-.*})\$" >"$share/labs" || true
 
 	# Every package with tests: one binary each, named after the package's
 	# directory, run by the guest from that directory.
@@ -78,7 +82,8 @@ build_share() {
 			continue
 		fi
 		printf '%s\t%s\t%s\t%s\n' "$pkg" "${rel:-.}" "$bin" "$(skips "$pkg")" >>"$share/packages"
-	done < <(cd "$REPO" && "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' ./...)
+	done < <(cd "$REPO" && "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' ./... |
+		grep -E "^github.com/lab-edu/lab/(${LAB_VM_PACKAGES:-.*}) ")
 	log "built $(wc -l <"$share/packages") test binaries and lab; $(wc -l <"$share/labs") labs"
 }
 

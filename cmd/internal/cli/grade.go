@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,30 @@ type gradeOptions struct {
 	Out        string // empty: stdout
 	Submission string // a directory of LAB.sh scripts
 	Timeout    time.Duration
+	Reports    []string // FORMAT=FILE: the same report in more formats
+}
+
+// extraReport is one --report FORMAT=FILE.
+type extraReport struct {
+	format checker.Format
+	file   string
+}
+
+// parseReports checks every --report FORMAT=FILE before anything runs.
+func parseReports(values []string) ([]extraReport, error) {
+	var out []extraReport
+	for _, v := range values {
+		name, file, ok := strings.Cut(v, "=")
+		if !ok || file == "" {
+			return nil, FlagError("--report %q: want FORMAT=FILE, for example --report junit=report.xml", v)
+		}
+		format, err := checker.ParseFormat(name)
+		if err != nil {
+			return nil, FlagError("--report %s: %v", v, err)
+		}
+		out = append(out, extraReport{format, file})
+	}
+	return out, nil
 }
 
 func newCmdGrade(f *Factory, runF func(*gradeOptions) error) *cobra.Command {
@@ -49,6 +74,7 @@ Exit status: 0 when every step passes, 1 otherwise.`,
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "write the report to this file")
 	cmd.Flags().StringVar(&opts.Submission, "submission", "", "grade the LAB.sh scripts in this directory on a clean state")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 120*time.Second, "time limit of each submitted script")
+	cmd.Flags().StringArrayVar(&opts.Reports, "report", nil, "also write the report as FORMAT=FILE (repeatable), e.g. --report junit=report.xml")
 	_ = cmd.RegisterFlagCompletionFunc("lab", completeLabs(f))
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(
 		[]string{"text", "json", "junit", "tap", "classroom"}, cobra.ShellCompDirectiveNoFileComp))
@@ -63,6 +89,10 @@ func runGrade(ctx context.Context, opts *gradeOptions) error {
 	}
 	if opts.Timeout <= 0 {
 		return FlagError("--timeout %s: give a positive duration such as 120s or 5m", opts.Timeout)
+	}
+	extra, err := parseReports(opts.Reports)
+	if err != nil {
+		return err
 	}
 	selected := f.Labs()
 	if opts.Lab != "" {
@@ -94,6 +124,17 @@ func runGrade(ctx context.Context, opts *gradeOptions) error {
 	}
 	if ctx.Err() != nil {
 		return interrupted(ctx, ctx.Err())
+	}
+	// One grading, as many renderings as asked: a teacher gets the JUnit
+	// and the Classroom reports of the same run.
+	for _, r := range extra {
+		var b bytes.Buffer
+		if err := checker.Write(&b, r.format, reports, checker.TextOptions{}); err != nil {
+			return fmt.Errorf("render %s report: %w", r.format, err)
+		}
+		if err := os.WriteFile(r.file, b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s report: %w", r.format, err)
+		}
 	}
 	var buf bytes.Buffer
 	if err := checker.Write(&buf, format, reports, checker.TextOptions{Color: opts.Out == "" && f.IO.IsTerminal()}); err != nil {

@@ -337,6 +337,26 @@ func TestGrade(t *testing.T) {
 	}
 	mustContain(t, "grade --out", e.errOut.String(), "20/40 points")
 
+	// --report: the same grading in more formats at once.
+	dir := t.TempDir()
+	e.out.Reset()
+	if code := e.run(t, "grade", "--lab", "demo", "--report", "junit="+dir+"/r.xml", "--report", "classroom="+dir+"/r.json"); code != ExitFailed {
+		t.Fatalf("grade --report: exit %d", code)
+	}
+	mustContain(t, "grade --report text", e.out.String(), "20/40 points")
+	if b, err := os.ReadFile(dir + "/r.xml"); err != nil || !bytes.Contains(b, []byte(`<testsuite name="demo" tests="3" failures="2"`)) {
+		t.Errorf("--report junit: %v\n%s", err, b)
+	}
+	if b, err := os.ReadFile(dir + "/r.json"); err != nil || !bytes.Contains(b, []byte(`"max_score": 40`)) {
+		t.Errorf("--report classroom: %v\n%s", err, b)
+	}
+	for bad, why := range map[string]string{"junit": "want FORMAT=FILE", "xml=r.xml": `unknown format "xml"`, "junit=": "want FORMAT=FILE"} {
+		if code := e.run(t, "grade", "--lab", "demo", "--report", bad); code != ExitUsage {
+			t.Errorf("--report %s: exit %d, want 2", bad, code)
+		}
+		mustContain(t, "--report "+bad, e.errOut.String(), why)
+	}
+
 	// Saved progress is never trusted: a step recorded as passed whose
 	// state is gone fails.
 	if err := e.f.Store().Update(func(p *labs.Progress) error { p.MarkPassed("demo/partial", time.Now()); return nil }); err != nil {
