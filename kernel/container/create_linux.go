@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -148,6 +149,8 @@ func (c *Container) Attach(ctx context.Context, stdio Stdio) (int, error) {
 		return ExitEngine, engineError(err)
 	}
 	defer t.close()
+	signals := proxySignals()
+	defer signals.stop()
 	l, err := c.launch(ctx, t.stdin, t.stdout, t.stderr)
 	t.started()
 	if err == nil && l.console != nil {
@@ -161,9 +164,9 @@ func (c *Container) Attach(ctx context.Context, stdio Stdio) (int, error) {
 		}
 		return ExitEngine, err
 	}
-	stop := forwardSignals(l.cmd.Process.Pid)
+	signals.to(l.cmd.Process.Pid)
 	code := l.wait()
-	stop()
+	signals.stop()
 	t.drain()
 	return code, c.finish(context.WithoutCancel(ctx), code)
 }
@@ -187,22 +190,51 @@ func (c *Container) becomeSupervisor() error {
 	return nil
 }
 
-// forwardSignals passes the signals a user sends to `lab run` on to the
-// container's PID 1 (docker's --sig-proxy). PID 1 of a namespace ignores a
-// signal it has no handler for, except SIGKILL and SIGSTOP, as init does.
-func forwardSignals(pid int) (stop func()) {
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
-	done := make(chan struct{})
+// proxiedSignals are the signals `lab run` passes on to the container.
+var proxiedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// signalProxy passes the signals a user sends to `lab run` (or `lab
+// exec`) on to the container's process (docker's --sig-proxy). PID 1 of a
+// namespace ignores a signal it has no handler for, except SIGKILL and
+// SIGSTOP, as init does.
+type signalProxy struct {
+	caught chan os.Signal
+	pid    chan int
+	done   chan struct{}
+	once   sync.Once
+}
+
+// proxySignals starts catching the signals in the background, before the
+// container starts: each signal.Notify of a new signal waits for the Go
+// runtime's signal-handling thread to update the process's signal mask (a
+// thread switch each, which adds up to a millisecond on a busy VM), and
+// that wait now overlaps with the container's start-up. A signal caught
+// before the container runs is passed on once it does (to).
+func proxySignals() *signalProxy {
+	p := &signalProxy{caught: make(chan os.Signal, 8), pid: make(chan int, 1), done: make(chan struct{})}
 	go func() {
+		signal.Notify(p.caught, proxiedSignals...)
+		defer signal.Stop(p.caught)
+		var pid int
+		select {
+		case pid = <-p.pid:
+		case <-p.done:
+			return
+		}
 		for {
 			select {
-			case s := <-ch:
+			case s := <-p.caught:
 				_ = unix.Kill(pid, s.(syscall.Signal))
-			case <-done:
+			case <-p.done:
 				return
 			}
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	return p
 }
+
+// to starts passing the signals on to process pid.
+func (p *signalProxy) to(pid int) { p.pid <- pid }
+
+// stop ends the proxy. Idempotent.
+func (p *signalProxy) stop() { p.once.Do(func() { close(p.done) }) }

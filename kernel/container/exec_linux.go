@@ -123,6 +123,8 @@ func (c *Container) Exec(ctx context.Context, spec ExecSpec, stdio Stdio) (int, 
 	if f, ok := stdio.Err.(*os.File); ok && spec.TTY {
 		cmd.Stderr = f // messages of a failure before the terminal exists
 	}
+	signals := proxySignals()
+	defer signals.stop()
 	err = cmd.Start()
 	t.started()
 	if err != nil {
@@ -136,9 +138,9 @@ func (c *Container) Exec(ctx context.Context, spec ExecSpec, stdio Stdio) (int, 
 			t.useMaster(master, stdio.In != nil, stdio)
 		}
 	}
-	stop := forwardSignals(cmd.Process.Pid)
+	signals.to(cmd.Process.Pid)
 	err = cmd.Wait()
-	stop()
+	signals.stop()
 	t.drain()
 	return exitCodeOf(cmd.ProcessState, err), nil
 }

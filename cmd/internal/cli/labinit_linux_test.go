@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -116,4 +118,35 @@ func busyboxState(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// Ctrl-C on `lab run` reaches the container's PID 1 (docker's sig-proxy),
+// whose trap decides the exit code that lab then returns.
+func TestRunForwardsSignals(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root, kerneltest.StaticBinary, kerneltest.Tool("busybox"))
+	root := busyboxState(t)
+	before := stepstest.Snapshot(t)
+	cmd := exec.Command(os.Args[0], "run", "--rm", "--net", "none", "busybox",
+		"sh", "-c", "trap 'exit 9' INT; echo ready; while :; do sleep 0.05; done")
+	cmd.Env = append(os.Environ(), "LAB_TEST_MAIN=1", "LAB_ROOT="+root)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		_ = cmd.Process.Kill()
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 9 {
+		t.Fatalf("lab run after Ctrl-C: %v, want exit 9 from the container's trap", err)
+	}
+	stepstest.Same(t, before, stepstest.Snapshot(t))
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -114,7 +115,7 @@ func Main() int {
 	if reexec.Init() {
 		return ExitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	f := NewFactory()
 	cmd := NewCmdRoot(f)
@@ -146,4 +147,32 @@ func isUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// interruptContext is signal.NotifyContext for SIGINT and SIGTERM (Ctrl-C
+// and kill cancel the command, which then cleans up), except that the
+// signals are registered in the background: the first signal.Notify of a
+// process waits until the Go runtime has started its signal-handling
+// thread, up to a millisecond or two on a busy VM, on the path of every
+// lab command. A signal in the first moments of lab, before anything was
+// changed, just ends it.
+func interruptContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		caught := make(chan os.Signal, 1)
+		signal.Notify(caught, os.Interrupt, syscall.SIGTERM)
+		// As with NotifyContext, the signals stay caught until stop: a
+		// second Ctrl-C does not cut the clean-up of the first short.
+		defer signal.Stop(caught)
+		select {
+		case <-caught:
+			cancel()
+		case <-stopped:
+			return
+		}
+		<-stopped
+	}()
+	var once sync.Once
+	return ctx, func() { once.Do(func() { cancel(); close(stopped) }) }
 }
