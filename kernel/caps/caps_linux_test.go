@@ -52,11 +52,13 @@ func hold(t *testing.T, c Creds) int {
 	}
 	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
 	// The child applies c, then blocks reading stdin: wait until its
-	// status shows the change (or it died).
+	// status shows all of the change (or it died). The sets, the IDs and
+	// no_new_privs change one system call after the other: a status read
+	// between two shows half of it.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		got, err := ReadCreds(os.DirFS("/"), cmd.Process.Pid)
-		if err != nil || got.Sets == c.Sets {
+		if err != nil || got.Sets == c.Sets && got.UID == c.UID && got.GID == c.GID && got.NoNewPrivs == c.NoNewPrivs {
 			return cmd.Process.Pid
 		}
 		time.Sleep(10 * time.Millisecond)

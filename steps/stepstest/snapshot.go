@@ -115,7 +115,10 @@ func dirNames(dir string) []string {
 }
 
 // mounts lists "mountpoint fstype source" of this process's mount
-// namespace (field 5, the mount point, and the fields after " - ").
+// namespace (field 5, the mount point, and the fields after " - "),
+// without systemd's per-service credential mounts (/run/credentials/UNIT),
+// which come and go with the services systemd starts and stops on its own
+// (the VM's systemd-tmpfiles-clean timer, for one).
 func mounts() []string {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -127,6 +130,9 @@ func mounts() []string {
 		pre, post, ok := strings.Cut(sc.Text(), " - ")
 		f, g := strings.Fields(pre), strings.Fields(post)
 		if !ok || len(f) < 5 || len(g) < 2 {
+			continue
+		}
+		if strings.HasPrefix(f[4], "/run/credentials/") {
 			continue
 		}
 		out = append(out, f[4]+" "+g[0]+" "+g[1])
