@@ -156,7 +156,16 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 		if !force {
 			return fmt.Errorf("container %s is running: stop it first or use -f", c.Name)
 		}
+		// rm -f deletes the record too, so nobody needs the exit status the
+		// supervisor would write: SIGKILL it after the container and clean
+		// up here (teardown kills whatever is left in the cgroup), instead
+		// of waiting for the supervisor's own clean-up, which starts lab
+		// once more. (The container first: once the supervisor is gone,
+		// the container no longer counts as running for Kill.)
 		if err := c.Kill(unix.SIGKILL); err != nil && c.inGroup(c.State.Pid) {
+			return err
+		}
+		if err := c.killSupervisor(); err != nil {
 			return err
 		}
 		if !c.waitSupervisor(10 * time.Second) {
@@ -167,6 +176,28 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 		return err
 	}
 	return c.removeDir()
+}
+
+// killSupervisor sends SIGKILL to the container's supervisor, through a
+// pidfd opened after checking that the PID still names it (same start
+// time), so a recycled PID is never signalled. Its container gets SIGKILL
+// too: its parent-death signal.
+func (c *Container) killSupervisor() error {
+	if !c.supervisorAlive() {
+		return nil
+	}
+	fd, err := unix.PidfdOpen(c.State.Supervisor, 0)
+	if err != nil {
+		return nil // gone meanwhile
+	}
+	defer unix.Close(fd)
+	if !c.supervisorAlive() {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill supervisor %d: %w", c.State.Supervisor, err)
+	}
+	return nil
 }
 
 // Pause freezes every process of the container (the freezer: v1
