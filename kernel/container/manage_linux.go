@@ -162,6 +162,14 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 		// of waiting for the supervisor's own clean-up, which starts lab
 		// once more. (The container first: once the supervisor is gone,
 		// the container no longer counts as running for Kill.)
+		// A pidfd of PID 1, to wait for its end below: the end of PID 1 of
+		// a PID namespace is also the end of every other process in it.
+		pid1, err := unix.PidfdOpen(c.State.Pid, 0)
+		if err != nil {
+			pid1 = -1
+		} else {
+			defer unix.Close(pid1)
+		}
 		if err := c.Kill(unix.SIGKILL); err != nil && c.inGroup(c.State.Pid) {
 			return err
 		}
@@ -170,6 +178,10 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 		}
 		if !c.waitSupervisor(10 * time.Second) {
 			return fmt.Errorf("container %s: supervisor %d still runs 10s after SIGKILL", c.Name, c.State.Supervisor)
+		}
+		if pid1 >= 0 {
+			// Then the cgroup is empty and teardown removes it at once.
+			_, _ = unix.Poll([]unix.PollFd{{Fd: int32(pid1), Events: unix.POLLIN}}, 2000)
 		}
 	}
 	if err := c.teardown(ctx); err != nil {
