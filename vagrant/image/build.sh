@@ -50,7 +50,9 @@ key() {
 	{
 		cat "$HERE/build.sh"
 		packages
-		find "$HERE/files" -type f -print0 | sort -z | xargs -0 sha256sum
+		# Paths relative to this directory: clones in other places (CI's
+		# fresh ones) share the cached image.
+		(cd "$HERE" && find files -type f -print0 | sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -c1-16
 }
 
