@@ -165,7 +165,9 @@ func labCgroups() []string {
 // ("root /path"). A process a lab leaks shows up as its namespace or root;
 // processes that come and go inside namespaces that were already there
 // (systemd's udev workers run in a mount namespace of their own) do not.
-// Kernel threads have no exe and are left out.
+// Kernel threads have no exe and are left out, and so are the processes of
+// other systemd services (see otherService): their sandboxes come and go
+// with the services, on systemd's schedule.
 func isolatedProcesses() []string {
 	kinds := []string{"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"}
 	host := map[string]string{}
@@ -180,6 +182,7 @@ func isolatedProcesses() []string {
 	if hostRoot == "" {
 		hostRoot, _ = os.Readlink("/proc/self/root")
 	}
+	own := unifiedCgroup("/proc/self")
 	seen := map[string]bool{}
 	for _, name := range dirNames("/proc") {
 		if _, err := strconv.Atoi(name); err != nil {
@@ -187,6 +190,9 @@ func isolatedProcesses() []string {
 		}
 		p := "/proc/" + name
 		if _, err := os.Readlink(p + "/exe"); err != nil {
+			continue
+		}
+		if otherService(p, own) {
 			continue
 		}
 		if root, _ := os.Readlink(p + "/root"); root != "" && root != hostRoot {
@@ -203,6 +209,39 @@ func isolatedProcesses() []string {
 		out = append(out, item)
 	}
 	return out
+}
+
+// unifiedCgroup is the cgroup v2 path of process dir p ("0::/path" in
+// /proc/PID/cgroup), "" on a host without one.
+func unifiedCgroup(p string) string {
+	b, err := os.ReadFile(p + "/cgroup")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if path, ok := strings.CutPrefix(line, "0::"); ok {
+			return path
+		}
+	}
+	return ""
+}
+
+// otherService reports whether process dir p belongs to a systemd service
+// other than the caller's own (its cgroup is /system.slice/NAME.service/...
+// and the caller's is not in that unit). systemd starts services with
+// PrivateTmp= or ProtectHostname= in new mount and UTS namespaces, and
+// timers and socket activation start and stop them at any moment (the
+// test VM's systemd-tmpfiles-clean.timer did, mid-test). Processes of the
+// labs and the tests are the caller's descendants, in its own unit or
+// session, or in lab-* cgroups: they are never skipped.
+func otherService(p, own string) bool {
+	cg := unifiedCgroup(p)
+	rest, ok := strings.CutPrefix(cg, "/system.slice/")
+	if !ok {
+		return false
+	}
+	unit, _, _ := strings.Cut(rest, "/")
+	return strings.HasSuffix(unit, ".service") && !strings.HasPrefix(own, "/system.slice/"+unit)
 }
 
 // sysvIPC lists the keys and ids of message queues, shared memory segments
