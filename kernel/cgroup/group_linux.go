@@ -310,12 +310,29 @@ func (h Hierarchy) Delete(group string) error {
 			return nil
 		})
 		for i := len(dirs) - 1; i >= 0; i-- {
-			if err := unix.Rmdir(dirs[i]); err != nil && !errors.Is(err, unix.ENOENT) {
+			if err := rmdirGroup(dirs[i]); err != nil && !errors.Is(err, unix.ENOENT) {
 				errs = append(errs, fmt.Errorf("remove group %s: %w", dirs[i], &os.PathError{Op: "rmdir", Path: dirs[i], Err: err}))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rmdirGroup removes one group directory. The kernel refuses (EBUSY)
+// while a task is still charged to the group, and a process that was
+// killed stays charged until its exit is complete and its parent (or init)
+// has reaped it, some moments after it left cgroup.procs: retry for up to
+// a second, slower and slower.
+func rmdirGroup(dir string) error {
+	wait := time.Millisecond
+	for deadline := time.Now().Add(time.Second); ; {
+		err := unix.Rmdir(dir)
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // Evacuate moves every process of group and its descendants to the parent

@@ -199,14 +199,8 @@ func (c *Container) deleteCgroup() error {
 		}
 	}
 	// A process that has just exited may still hold its group for a moment
-	// (EBUSY); the kernel lets go as soon as its exit completes.
-	for i := 0; ; i++ {
-		err = errors.Join(h.Delete(name), h.DeleteDevices(name))
-		if err == nil || !errors.Is(err, unix.EBUSY) || i == 50 {
-			return err
-		}
-		time.Sleep(time.Millisecond)
-	}
+	// (EBUSY): Delete waits for the kernel to let go.
+	return errors.Join(h.Delete(name), h.DeleteDevices(name))
 }
 
 // namespaces are the clone flags of the init.
