@@ -17,6 +17,9 @@ set -u
 SHARE=/mnt/labtest
 OUT="$SHARE/out"
 PKG_TIMEOUT="$(cat "$SHARE/pkg-timeout" 2>/dev/null || echo 900)"
+# LAB_VM_RUN and LAB_VM_COUNT of run.sh: a -test.run pattern, a -test.count.
+{ read -r RUN && read -r COUNT; } <"$SHARE/run-count" 2>/dev/null || true
+COUNT="${COUNT:-1}" RUN="${RUN:-}"
 # HOST_REPO, HOST_GOROOT, HOST_GOCACHE, HOST_GOMODCACHE: paths on the host.
 # shellcheck source=/dev/null
 . "$SHARE/host.env"
@@ -80,7 +83,8 @@ install -m 0755 "$SHARE/lab" "$SHARE/lab-init" /usr/local/bin/
 n=0
 while IFS=$'\t' read -r pkg rel bin skip; do
 	n=$((n + 1))
-	args=(-test.v=test2json -test.count=1 "-test.timeout=${PKG_TIMEOUT}s")
+	args=(-test.v=test2json "-test.count=$COUNT" "-test.timeout=${PKG_TIMEOUT}s")
+	[ -n "$RUN" ] && args+=("-test.run=$RUN")
 	[ -n "$skip" ] && args+=("-test.skip=$skip")
 	say "run $pkg"
 	start=$SECONDS

@@ -27,7 +27,9 @@
 # A quicker run of part of the suite (CI always runs all of it):
 # LAB_VM_PACKAGES, a regexp of package paths below the module
 # (kernel/cgroup|steps/cgroups), and LAB_VM_LABS, a regexp of lab IDs for
-# `lab dev check` (cgroups; a pattern that matches none runs no lab).
+# `lab dev check` (cgroups; a pattern that matches none runs no lab);
+# LAB_VM_RUN, a -test.run pattern, and LAB_VM_COUNT, how many times each
+# test runs (-test.count), to chase a test that fails now and then.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -51,6 +53,7 @@ build_share() {
 
 	cp "$HERE/guest.sh" "$share/guest.sh"
 	echo "${LAB_VM_PKG_TIMEOUT:-1800}" >"$share/pkg-timeout"
+	printf '%s\n%s\n' "${LAB_VM_RUN:-}" "${LAB_VM_COUNT:-1}" >"$share/run-count"
 	# Where things are on the host: the guest mounts Go's tree, build cache
 	# and module cache at the same paths and copies the source tree to the
 	# same directory, so `go build` and `go list` in a test find the cache
