@@ -68,13 +68,22 @@ func TestDetachedSupervisorIsLabInit(t *testing.T) {
 			t.Fatalf("supervisor %d runs %q, want lab-init wait", sup, args)
 		}
 	}
-	status, err := procfs.ReadStatus(os.DirFS("/"), sup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rss, _ := strconv.Atoi(strings.TrimSuffix(status.Fields["VmRSS"], " kB"))
-	if rss <= 0 || rss >= 3*1024 {
-		t.Errorf("supervisor resident set %q, want under 3 MiB", status.Fields["VmRSS"])
+	// Once it sleeps in wait4, lab-init has given back the pages its start
+	// touched (DropExecutablePages): its resident set is then what stays.
+	var rss string
+	for deadline := time.Now().Add(stepstest.ScaleTimeout(5 * time.Second)); ; time.Sleep(10 * time.Millisecond) {
+		status, err := procfs.ReadStatus(os.DirFS("/"), sup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rss = status.Fields["VmRSS"]
+		kib, _ := strconv.Atoi(strings.TrimSuffix(rss, " kB"))
+		if kib > 0 && kib < 3*1024 && strings.HasPrefix(status.State, "S") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisor resident set %q (state %s), want under 3 MiB while it waits", rss, status.State)
+		}
 	}
 	// PID 1 ignores SIGTERM until its trap is set: wait for what follows.
 	waitForLog(t, c, "started")
