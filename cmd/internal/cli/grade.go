@@ -21,7 +21,8 @@ type gradeOptions struct {
 	Out        string // empty: stdout
 	Submission string // a directory of LAB.sh scripts
 	Timeout    time.Duration
-	Reports    []string // FORMAT=FILE: the same report in more formats
+	Settle     time.Duration // how long failing steps are re-checked after a script
+	Reports    []string      // FORMAT=FILE: the same report in more formats
 }
 
 // extraReport is one --report FORMAT=FILE.
@@ -58,7 +59,9 @@ with points and partial credit. Saved progress is never trusted.
 With --submission DIR (assignment mode), for each lab that has a script
 DIR/LAB.sh: reset the lab, run the script as root with bash in the lab's
 workspace (LAB_WORK names it) within --timeout, grade live, and reset
-again, so nothing is left either way.
+again, so nothing is left either way. What the script started in the
+background may still be on its way (a jail, a container): a step that
+fails is checked again for up to --settle before it counts as failed.
 
 Exit status: 0 when every step passes, 1 otherwise.`,
 		Args: cobra.NoArgs,
@@ -74,6 +77,7 @@ Exit status: 0 when every step passes, 1 otherwise.`,
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "write the report to this file")
 	cmd.Flags().StringVar(&opts.Submission, "submission", "", "grade the LAB.sh scripts in this directory on a clean state")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 120*time.Second, "time limit of each submitted script")
+	cmd.Flags().DurationVar(&opts.Settle, "settle", 3*time.Second, "with --submission: re-check a failing step for this long after the script exits")
 	cmd.Flags().StringArrayVar(&opts.Reports, "report", nil, "also write the report as FORMAT=FILE (repeatable), e.g. --report junit=report.xml")
 	_ = cmd.RegisterFlagCompletionFunc("lab", completeLabs(f))
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(
@@ -89,6 +93,9 @@ func runGrade(ctx context.Context, opts *gradeOptions) error {
 	}
 	if opts.Timeout <= 0 {
 		return FlagError("--timeout %s: give a positive duration such as 120s or 5m", opts.Timeout)
+	}
+	if opts.Settle < 0 {
+		return FlagError("--settle %s: give a duration of zero or more, such as 3s", opts.Settle)
 	}
 	extra, err := parseReports(opts.Reports)
 	if err != nil {
@@ -112,7 +119,7 @@ func runGrade(ctx context.Context, opts *gradeOptions) error {
 	}
 	var reports []checker.Report
 	if opts.Submission != "" {
-		reports, err = gradeSubmission(ctx, f, selected, opts.Submission, opts.Timeout)
+		reports, err = gradeSubmission(ctx, f, selected, opts.Submission, opts.Timeout, opts.Settle)
 		if err != nil {
 			return err
 		}

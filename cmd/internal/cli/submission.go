@@ -24,7 +24,7 @@ const maxScriptOutput = 4096
 // run DIR/LAB.sh, grade live, reset again. Labs without a script are left
 // out, unless no lab has one: then every selected lab is graded from its
 // reset state, which is worth zero.
-func gradeSubmission(ctx context.Context, f *Factory, selected []labs.Lab, dir string, timeout time.Duration) ([]checker.Report, error) {
+func gradeSubmission(ctx context.Context, f *Factory, selected []labs.Lab, dir string, timeout, settle time.Duration) ([]checker.Report, error) {
 	if _, err := loadProgress(f); err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func gradeSubmission(ctx context.Context, f *Factory, selected []labs.Lab, dir s
 	}
 	var reports []checker.Report
 	for _, l := range withScript {
-		rep, err := gradeScript(ctx, f, l, filepath.Join(dir, l.ID+".sh"), timeout)
+		rep, err := gradeScript(ctx, f, l, filepath.Join(dir, l.ID+".sh"), timeout, settle)
 		if err != nil {
 			return nil, err
 		}
@@ -52,8 +52,9 @@ func gradeSubmission(ctx context.Context, f *Factory, selected []labs.Lab, dir s
 }
 
 // gradeScript grades one lab from one script. The lab is reset before
-// and after, whatever happens in between.
-func gradeScript(ctx context.Context, f *Factory, l labs.Lab, script string, timeout time.Duration) (rep checker.Report, err error) {
+// and after, whatever happens in between. Failing steps are re-checked
+// for settle after the script exits (see labs.GradeSettling).
+func gradeScript(ctx context.Context, f *Factory, l labs.Lab, script string, timeout, settle time.Duration) (rep checker.Report, err error) {
 	if err := resetLab(ctx, f, l); err != nil {
 		return rep, fmt.Errorf("reset %s before grading: %w", l.ID, err)
 	}
@@ -72,13 +73,14 @@ func gradeScript(ctx context.Context, f *Factory, l labs.Lab, script string, tim
 	var evidence []string
 	if _, serr := os.Stat(script); serr != nil {
 		evidence = []string{fmt.Sprintf("no %s in %s: nothing was run", filepath.Base(script), filepath.Dir(script))}
+		settle = 0 // nothing can still be on its way
 	} else {
 		evidence, pgid, err = runScript(ctx, f, script, workspace(f, l.ID), timeout)
 		if err != nil {
 			return rep, err
 		}
 	}
-	rep = labs.Grade(ctx, l, f.Host())
+	rep = labs.GradeSettling(ctx, l, f.Host(), settle)
 	rep.Evidence = evidence
 	return rep, nil
 }
