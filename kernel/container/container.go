@@ -101,19 +101,30 @@ type ExecSpec struct {
 
 // Info is what `lab container inspect` prints.
 type Info struct {
-	ID       string        `json:"id"`
-	Name     string        `json:"name"`
-	Image    string        `json:"image"`
-	Cmd      []string      `json:"cmd"`
-	State    State         `json:"state"`
-	Dir      string        `json:"dir"`
-	Cgroup   string        `json:"cgroup"`
-	Mounts   []Volume      `json:"mounts"`
-	Limits   Limits        `json:"limits"`
-	Caps     []string      `json:"caps"` // the capabilities the command gets
-	Net      string        `json:"net"`
-	Hostname string        `json:"hostname"`
-	Uptime   time.Duration `json:"-"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Image    string   `json:"image"`
+	Cmd      []string `json:"cmd"`
+	State    State    `json:"state"`
+	Dir      string   `json:"dir"`
+	Cgroup   string   `json:"cgroup"`
+	Mounts   []Volume `json:"mounts"`
+	Limits   Limits   `json:"limits"`
+	Caps     []string `json:"caps"` // the capabilities the command gets
+	Net      string   `json:"net"`
+	Hostname string   `json:"hostname"`
+	// UserNS is "host", or "private" with the ID mapping of --userns private.
+	UserNS string        `json:"userns"`
+	UIDMap []IDMap       `json:"uid_map,omitempty"`
+	Uptime time.Duration `json:"-"`
+}
+
+// IDMap is one line of a user namespace's uid_map or gid_map: Size IDs
+// from Inside are Outside and up on the host.
+type IDMap struct {
+	Inside  int `json:"inside"`
+	Outside int `json:"outside"`
+	Size    int `json:"size"`
 }
 
 // Limits are the cgroup limits of a container, 0 for none.

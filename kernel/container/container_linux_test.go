@@ -347,11 +347,12 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	ctx := context.Background()
 	newContainer(t, root, Spec{Name: "lab-t-a-taken", Cmd: []string{"true"}})
 	for name, spec := range map[string]Spec{
-		"unknown image":  {Image: "nosuch", Cmd: []string{"true"}},
-		"name in use":    {Image: "busybox", Name: "lab-t-a-taken", Cmd: []string{"true"}},
-		"missing volume": {Image: "busybox", Volumes: []Volume{{Source: filepath.Join(root, "nosuch"), Target: "/data"}}, Cmd: []string{"true"}},
-		"bad capability": {Image: "busybox", CapAdd: []string{"CAP_NOPE"}, Cmd: []string{"true"}},
-		"bad network":    {Image: "busybox", Net: "wifi", Cmd: []string{"true"}},
+		"unknown image":           {Image: "nosuch", Cmd: []string{"true"}},
+		"name in use":             {Image: "busybox", Name: "lab-t-a-taken", Cmd: []string{"true"}},
+		"missing volume":          {Image: "busybox", Volumes: []Volume{{Source: filepath.Join(root, "nosuch"), Target: "/data"}}, Cmd: []string{"true"}},
+		"bad capability":          {Image: "busybox", CapAdd: []string{"CAP_NOPE"}, Cmd: []string{"true"}},
+		"bad network":             {Image: "busybox", Net: "wifi", Cmd: []string{"true"}},
+		"userns and host network": {Image: "busybox", UserNS: true, Net: NetHost, Cmd: []string{"true"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, err := Run(ctx, root, spec, Stdio{})

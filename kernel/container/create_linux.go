@@ -40,6 +40,12 @@ func create(ctx context.Context, root string, spec Spec) (*Container, error) {
 	if len(spec.Ports) > 0 && spec.Net != NetBridge {
 		return nil, fmt.Errorf("container: published ports need --net bridge, not %s", spec.Net)
 	}
+	if spec.UserNS && spec.Net == NetHost {
+		return nil, fmt.Errorf("container: --userns private cannot share the host's network (--net host): the kernel mounts /sys only for a network namespace the user namespace owns; use --net bridge or none")
+	}
+	if spec.UserNS && spec.Rootfs != "" {
+		return nil, fmt.Errorf("container: --userns private needs an image (its layers are idmapped), not the directory %s", spec.Rootfs)
+	}
 	if spec.Name != "" && !validName.MatchString(spec.Name) {
 		return nil, fmt.Errorf("container: name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", spec.Name)
 	}

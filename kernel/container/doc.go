@@ -25,6 +25,17 @@
 //     execs the command, which becomes the container's PID 1. A failure is
 //     reported on fd 4 with docker's exit code (125, 126, 127).
 //
+// With --userns private (Spec.UserNS) the init also gets a user namespace
+// of its own: uid and gid 0-65535 inside are UserNSHostID and up outside.
+// What needs privilege over the host then moves to the parent, before the
+// release: it mounts the overlay with every layer seen through an idmapped
+// mount of the init's user namespace (so the image's root-owned files are
+// the container root's, and nothing is chowned on disk), attaches it in the
+// init's mount namespace and sends it the descriptor (the init, uid 100000
+// by then, cannot reach the state directory), and hands it its v1 "tasks"
+// files. The init mounts /proc and /sys before pivot_root and bind-mounts
+// the host's device nodes instead of mknod (see kernel/rootfs).
+//
 // A detached container is watched by a supervisor, this binary again,
 // double-forked into its own session: the container writes straight into
 // the log file, and the supervisor sleeps in wait4, records the exit status

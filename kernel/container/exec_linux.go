@@ -78,6 +78,10 @@ func (c *Container) Exec(ctx context.Context, spec ExecSpec, stdio Stdio) (int, 
 	if c.Spec.CgroupNS {
 		kinds = append(kinds, ns.Cgroup)
 	}
+	if c.Spec.UserNS {
+		// nsenter enters the user namespace first and becomes its root.
+		kinds = append([]ns.Kind{ns.User}, kinds...)
+	}
 	p.Console = spec.TTY
 	pj, err := json.Marshal(p)
 	if err != nil {

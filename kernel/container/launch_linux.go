@@ -21,6 +21,7 @@ import (
 	"github.com/lab-edu/lab/kernel/cnet"
 	"github.com/lab-edu/lab/kernel/container/ctrinit"
 	"github.com/lab-edu/lab/kernel/image"
+	"github.com/lab-edu/lab/kernel/mount"
 	"github.com/lab-edu/lab/kernel/ns"
 	"github.com/lab-edu/lab/kernel/overlay"
 	"github.com/lab-edu/lab/kernel/procfs"
@@ -212,8 +213,14 @@ func (c *Container) namespaces() []ns.Kind {
 	if c.Spec.CgroupNS {
 		kinds = append(kinds, ns.Cgroup)
 	}
+	if c.Spec.UserNS {
+		kinds = append(kinds, ns.User)
+	}
 	return kinds
 }
+
+// userNSMap is the uid_map and gid_map of a --userns private container.
+var userNSMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UserNSHostID, Size: UserNSSize}}
 
 // initCommand is the *exec.Cmd of the init: lab-init (or this binary,
 // re-executed; see initBinary) in the new namespaces. A unit test reads
@@ -223,6 +230,18 @@ func (c *Container) initCommand() *exec.Cmd {
 	cmd := ns.Command(ns.Spec{New: c.namespaces()}, path)
 	cmd.Args = []string{args0, c.ShortID()}
 	cmd.Env = []string{} // the command's environment travels in the config
+	if c.Spec.UserNS {
+		// Go's child waits until the parent has written uid_map and
+		// gid_map, then becomes uid and gid 0 of the new namespace
+		// (setgid, setuid) before the execve: without that the init would
+		// be the overflow uid 65534 there, with no capability. setgroups
+		// stays allowed (the map is written by host root), since the
+		// command's groups are set at the end.
+		a := cmd.SysProcAttr
+		a.UidMappings, a.GidMappings = userNSMap, userNSMap
+		a.GidMappingsEnableSetgroups = true
+		a.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+	}
 	return cmd
 }
 
@@ -242,6 +261,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	}
 	cfg := ctrinit.Config{Rootfs: c.RootfsDir(), Hostname: c.hostname(), Loopback: c.Spec.Net != NetHost,
 		Volumes: c.Spec.Volumes, ReadOnly: c.Spec.ReadOnly, Process: p}
+	var layers overlay.Layers
 	if c.Spec.Rootfs != "" {
 		cfg.Rootfs = c.Spec.Rootfs
 	} else {
@@ -249,7 +269,12 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		if err != nil {
 			return nil, engineError(err)
 		}
-		cfg.Layers = overlay.Layers{Lower: lower, Upper: c.UpperDir(), Work: c.WorkDir()}
+		layers = overlay.Layers{Lower: lower, Upper: c.UpperDir(), Work: c.WorkDir()}
+	}
+	if c.Spec.UserNS {
+		cfg.UserNS = true // the parent mounts the layers: see attachIDMappedRoot
+	} else {
+		cfg.Layers = layers
 	}
 	defer func() {
 		if err != nil {
@@ -288,11 +313,9 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		// devpts and sends its master end back over this socket (runc's
 		// --console-socket), so /dev/pts/N inside names the command's
 		// terminal.
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, engineError(fmt.Errorf("console socket: %w", err))
+		if consoleSock, consoleChild, err = socketPair("console"); err != nil {
+			return nil, engineError(err)
 		}
-		consoleSock, consoleChild = os.NewFile(uintptr(fds[0]), "console"), os.NewFile(uintptr(fds[1]), "console")
 		defer consoleSock.Close()
 		cfg.Console = true
 	}
@@ -308,14 +331,24 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	}
 	defer errR.Close()
 	cmd.ExtraFiles = []*os.File{configR, errW} // fd 3, fd 4
-	if consoleChild != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, consoleChild) // fd 5
+	cmd.ExtraFiles = append(cmd.ExtraFiles, consoleChild) // fd 5 (none without -t)
+	var rootSock, rootChild *os.File
+	if c.Spec.UserNS {
+		if rootSock, rootChild, err = socketPair("container root"); err != nil {
+			configR.Close()
+			return nil, engineError(err)
+		}
+		defer rootSock.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, rootChild) // fd 6
 	}
 	err = cmd.Start()
 	configR.Close()
 	errW.Close()
 	if consoleChild != nil {
 		consoleChild.Close()
+	}
+	if rootChild != nil {
+		rootChild.Close()
 	}
 	if err != nil {
 		return nil, engineError(fmt.Errorf("start container init: %w", err))
@@ -329,6 +362,16 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	}()
 	if h.Version != cgroup.V2 {
 		if cfg.Cgroups, _, err = c.createCgroup(); err != nil {
+			return nil, engineError(err)
+		}
+		if c.Spec.UserNS {
+			if err := delegateTasks(cfg.Cgroups); err != nil {
+				return nil, engineError(err)
+			}
+		}
+	}
+	if c.Spec.UserNS {
+		if err := attachIDMappedRoot(cmd.Process.Pid, layers, cfg.Rootfs, rootSock); err != nil {
 			return nil, engineError(err)
 		}
 	}
@@ -365,25 +408,70 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	return l, nil
 }
 
-// receiveFD reads one descriptor sent over a unix socket (SCM_RIGHTS).
+// delegateTasks hands the v1 "tasks" files of the container's groups to
+// its root (cgroup v1 delegation is by file owner): the init, host uid
+// UserNSHostID once in its user namespace, joins them itself as every
+// init does. The kernel lets a writer move only processes of its own uid
+// (or any, as host root), and the groups hold this container alone.
+func delegateTasks(files []string) error {
+	for _, f := range files {
+		if err := os.Chown(f, UserNSHostID, UserNSHostID); err != nil {
+			return fmt.Errorf("delegate %s to the container's root: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// attachIDMappedRoot mounts the container's layers as an overlay seen
+// through the ID mapping of the init's user namespace, and attaches it at
+// rootfs inside the init's mount namespace, before the init is released.
+// The init could not do it itself: idmapping a host directory and
+// mounting an overlay of host layers need privilege over the host's user
+// namespace. The overlay lives in the container's mount namespace only:
+// nothing is mounted on the host, and it goes when the namespace does.
+//
+// The init, host uid UserNSHostID by now, may not even reach rootfs
+// through the state directory (0700, root's): the descriptor of the
+// attached mount goes to it over the socket sock, and it works from there
+// (fchdir(2)).
+func attachIDMappedRoot(pid int, layers overlay.Layers, rootfs string, sock *os.File) error {
+	path := fmt.Sprintf("/proc/%d/ns/user", pid)
+	userns, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(userns)
+	fd, err := overlay.MountIDMapped(layers, userns, UserNSHostID, UserNSHostID)
+	if err != nil {
+		return fmt.Errorf("--userns private: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := mount.AttachIn(pid, fd, rootfs); err != nil {
+		return err
+	}
+	// The descriptor now names the attached mount's root.
+	if err := unix.Sendmsg(int(sock.Fd()), []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send the container's root to its init: %w", err)
+	}
+	return nil
+}
+
+// socketPair is a connected pair of unix sockets to pass descriptors on.
+func socketPair(what string) (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s socket: %w", what, err)
+	}
+	return os.NewFile(uintptr(fds[0]), what), os.NewFile(uintptr(fds[1]), what), nil
+}
+
+// receiveFD reads the terminal's master end sent over a unix socket.
 func receiveFD(sock *os.File) (*os.File, error) {
-	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	fd, err := ctrinit.ReceiveFD(int(sock.Fd()))
 	if err != nil {
 		return nil, fmt.Errorf("receive console: %w", err)
 	}
-	if n == 0 || oobn == 0 {
-		return nil, errors.New("receive console: the init sent none")
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) == 0 {
-		return nil, fmt.Errorf("receive console: %w", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return nil, fmt.Errorf("receive console: %w", err)
-	}
-	return os.NewFile(uintptr(fds[0]), "/dev/ptmx"), nil
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
 
 // wireNetwork attaches the container's network namespace to the lab0

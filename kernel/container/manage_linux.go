@@ -363,6 +363,10 @@ func (c *Container) Inspect() Info {
 	if info.Mounts == nil {
 		info.Mounts = []Volume{}
 	}
+	info.UserNS = "host"
+	if c.Spec.UserNS {
+		info.UserNS, info.UIDMap = "private", []IDMap{{Inside: 0, Outside: UserNSHostID, Size: UserNSSize}}
+	}
 	if set, err := c.caps(); err == nil {
 		info.Caps = capNames(set)
 	}

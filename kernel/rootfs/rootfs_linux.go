@@ -61,6 +61,22 @@ func PivotRoot(newRoot string) error {
 	if err := mount.Bind(newRoot, newRoot); err != nil {
 		return err
 	}
+	return pivotAndDetach(newRoot)
+}
+
+// PivotRootMountpoint is PivotRoot for a newRoot that already is a mount
+// point with submounts prepared in it (a container in a user namespace
+// mounts /proc and /sys before pivot_root: see MountKernelFSInRoot). It
+// skips the bind of step 2, which would leave those submounts behind.
+func PivotRootMountpoint(newRoot string) error {
+	if err := mount.MakeRPrivate("/"); err != nil {
+		return err
+	}
+	return pivotAndDetach(newRoot)
+}
+
+// pivotAndDetach is steps 3 and 4 of PivotRoot.
+func pivotAndDetach(newRoot string) error {
 	if err := unix.Chdir(newRoot); err != nil {
 		return &os.PathError{Op: "chdir", Path: newRoot, Err: err}
 	}
@@ -124,6 +140,11 @@ func MinimalDev(root string) error {
 			return err
 		}
 	}
+	return devLinks(dev)
+}
+
+// devLinks makes the usual links of /dev in dev.
+func devLinks(dev string) error {
 	links := map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
 		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
 	for name, target := range links {

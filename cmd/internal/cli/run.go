@@ -38,6 +38,7 @@ type runOptions struct {
 	Volumes     []string
 	VolumesFrom []string
 	CgroupNS    bool
+	UserNS      string
 }
 
 func cmdRun(f *Factory) *cobra.Command { return newCmdRun(f, nil) }
@@ -94,6 +95,7 @@ func addRunFlags(cmd *cobra.Command, opts *runOptions) {
 	fl.StringArrayVarP(&opts.Volumes, "volume", "v", nil, "bind mount a host path SRC:DST[:ro]")
 	fl.StringArrayVar(&opts.VolumesFrom, "volumes-from", nil, "mount the volumes of another container")
 	fl.BoolVar(&opts.CgroupNS, "cgroupns", false, "give the container its own cgroup namespace")
+	fl.StringVar(&opts.UserNS, "userns", "host", "user namespace: host, or private (root inside is uid 100000 outside)")
 	// -h is docker's --hostname; help stays reachable as --help.
 	fl.BoolP("help", "", false, "help for "+cmd.Name())
 }
@@ -114,6 +116,13 @@ func (o *runOptions) spec() (container.Spec, error) {
 			return bad(err)
 		}
 		s.Memory = m
+	}
+	switch o.UserNS {
+	case "host":
+	case "private":
+		s.UserNS = true
+	default:
+		return bad(fmt.Errorf("--userns %q: want host or private", o.UserNS))
 	}
 	if o.CPUs < 0 {
 		return bad(fmt.Errorf("--cpus %v: want a positive number of CPUs like 0.5", o.CPUs))

@@ -36,6 +36,12 @@ func TestRunFlags(t *testing.T) {
 		len(spec.Volumes) != 1 || !spec.Volumes[0].ReadOnly {
 		t.Fatalf("spec %+v", spec)
 	}
+	if spec.UserNS {
+		t.Error("UserNS without --userns")
+	}
+	if spec, err = parseRun(t, "--userns", "private", "busybox"); err != nil || !spec.UserNS {
+		t.Errorf("--userns private: UserNS %v, %v", spec.UserNS, err)
+	}
 }
 
 func TestRunBadValuesExit125(t *testing.T) {
@@ -45,6 +51,7 @@ func TestRunBadValuesExit125(t *testing.T) {
 		{"-v", "relative:/data", "busybox"},
 		{"-p", "notaport", "busybox"},
 		{"--cpus", "-1", "busybox"},
+		{"--userns", "remap", "busybox"},
 	} {
 		_, err := parseRun(t, args...)
 		var ee *ExitError

@@ -11,6 +11,7 @@ const (
 	ConfigFD  = 3 // the parent writes Config here, then closes: the release
 	ErrorFD   = 4 // the init writes "CODE message" here if it fails; EOF means exec worked
 	ConsoleFD = 5 // -t: a unix socket to send the terminal's master end on
+	RootFD    = 6 // --userns private: a unix socket the root's descriptor comes on
 )
 
 // Config is everything the init needs, sent by the parent through the
@@ -27,6 +28,10 @@ type Config struct {
 	Volumes  []Volume      `json:"volumes,omitempty"`
 	ReadOnly bool          `json:"read_only,omitempty"`
 	Console  bool          `json:"console,omitempty"`
+	// UserNS: the init runs in a user namespace of its own and its root
+	// file system is already mounted at Rootfs by the parent (an
+	// idmapped overlay, which this process may not mount).
+	UserNS bool `json:"userns,omitempty"`
 	Process  Process       `json:"process"`
 }
 

@@ -71,9 +71,7 @@ func initContainer() (int, error) {
 			return ExitEngine, err
 		}
 	}
-	// Before pivot_root: ns.SetHostname checks, through the host's /proc,
-	// that this is not the host's UTS namespace.
-	if err := ns.SetHostname(cfg.Hostname); err != nil {
+	if err := setHostname(cfg); err != nil {
 		return ExitEngine, err
 	}
 	if err := setupRoot(cfg); err != nil {
@@ -85,6 +83,23 @@ func initContainer() (int, error) {
 		}
 	}
 	return ExecProcess(cfg.Process)
+}
+
+// setHostname names the container's UTS namespace.
+func setHostname(cfg Config) error {
+	if cfg.UserNS {
+		// In a user namespace of its own the init cannot read the host's
+		// namespace links (ptrace rules), but needs no check either: the
+		// kernel refuses sethostname(2) in a UTS namespace this user
+		// namespace does not own, such as the host's.
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
+		}
+		return nil
+	}
+	// Before pivot_root: ns.SetHostname checks, through the host's /proc,
+	// that this is not the host's UTS namespace.
+	return ns.SetHostname(cfg.Hostname)
 }
 
 // readConfig blocks until the parent releases this process by writing its
@@ -100,13 +115,20 @@ func readConfig() (Config, error) {
 }
 
 // setupRoot builds the container's file system view and moves into it.
-func setupRoot(cfg Config) error {
+func setupRoot(cfg Config) (err error) {
 	// Mounts made from now on stay in this mount namespace: with / shared
 	// (systemd's default) they would propagate back to the host.
 	if err := mount.MakeRPrivate("/"); err != nil {
 		return err
 	}
 	root := cfg.Rootfs
+	if cfg.UserNS {
+		// The parent attached the root and sends its descriptor: from
+		// here on the root is the working directory, ".".
+		if root, err = enterRootFromParent(); err != nil {
+			return err
+		}
+	}
 	if len(cfg.Layers.Lower) > 0 {
 		if err := overlay.Mount(cfg.Layers, root); err != nil {
 			return err
@@ -129,25 +151,14 @@ func setupRoot(cfg Config) error {
 		}
 		sources[i] = fd
 	}
-	// pivot_root, then detach the old root: nothing of the host's tree is
-	// left in this mount namespace (a chroot would leave it reachable).
-	if err := rootfs.PivotRoot(root); err != nil {
-		return err
-	}
-	// The kernel file systems are mounted after pivot_root, on paths now
-	// resolved inside the container: a symbolic link /proc -> /etc in the
-	// image cannot redirect a mount onto a host directory. (PivotRoot
-	// also bind-mounts the new root onto itself without its submounts.)
-	if err := rootfs.MountProc("/"); err != nil {
-		return err
-	}
-	if err := rootfs.MinimalDev("/"); err != nil {
+	if cfg.UserNS {
+		if err := pivotInUserNS(root); err != nil {
+			return err
+		}
+	} else if err := pivotAndMountKernelFS(root); err != nil {
 		return err
 	}
 	if err := rootfs.DevPtsAndShm("/"); err != nil {
-		return err
-	}
-	if err := rootfs.MountSys("/"); err != nil {
 		return err
 	}
 	for i, v := range cfg.Volumes {
@@ -168,6 +179,65 @@ func setupRoot(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// enterRootFromParent makes the root the parent attached (RootFD) the
+// working directory, and returns "." to name it.
+func enterRootFromParent() (string, error) {
+	fd, err := ReceiveFD(RootFD)
+	if err != nil {
+		return "", fmt.Errorf("receive the container's root: %w", err)
+	}
+	defer unix.Close(fd)
+	unix.Close(RootFD)
+	if err := unix.Fchdir(fd); err != nil {
+		return "", fmt.Errorf("enter the container's root: %w", err)
+	}
+	return ".", nil
+}
+
+// pivotAndMountKernelFS moves into root and gives it a fresh /proc, a
+// minimal /dev and a read-only /sys.
+func pivotAndMountKernelFS(root string) error {
+	// pivot_root, then detach the old root: nothing of the host's tree is
+	// left in this mount namespace (a chroot would leave it reachable).
+	if err := rootfs.PivotRoot(root); err != nil {
+		return err
+	}
+	// The kernel file systems are mounted after pivot_root, on paths now
+	// resolved inside the container: a symbolic link /proc -> /etc in the
+	// image cannot redirect a mount onto a host directory. (PivotRoot
+	// also bind-mounts the new root onto itself without its submounts.)
+	if err := rootfs.MountProc("/"); err != nil {
+		return err
+	}
+	if err := rootfs.MinimalDev("/"); err != nil {
+		return err
+	}
+	return rootfs.MountSys("/")
+}
+
+// pivotInUserNS is pivotAndMountKernelFS for an init in a user namespace
+// of its own, where the kernel refuses mknod(2) of devices and a proc or
+// sysfs mount once no whole one is visible (see kernel/rootfs): the
+// device nodes are bind mounts of the host's, cloned while the host's
+// /dev is reachable, and /proc and /sys are mounted (resolved inside
+// root) before pivot_root detaches the old root. Root is already a mount
+// point (the parent attached the overlay there), so it is not bound onto
+// itself, which would leave /proc and /sys behind.
+func pivotInUserNS(root string) error {
+	clones, err := rootfs.CloneDevices()
+	if err != nil {
+		return err
+	}
+	defer clones.Close()
+	if err := rootfs.MountKernelFSInRoot(root); err != nil {
+		return err
+	}
+	if err := rootfs.PivotRootMountpoint(root); err != nil {
+		return err
+	}
+	return rootfs.MinimalDevFrom("/", clones)
 }
 
 // bindVolume attaches the detached bind mount fd (of v.Source) at v.Target.
@@ -381,6 +451,28 @@ func lookPath(name string, env []string) (string, int, error) {
 		}
 	}
 	return "", ExitNotFound, fmt.Errorf("exec %s: executable file not found in $PATH", name)
+}
+
+// ReceiveFD reads one descriptor sent over the unix socket sock
+// (SCM_RIGHTS), close-on-exec.
+func ReceiveFD(sock int) (int, error) {
+	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if n == 0 || oobn == 0 {
+		return -1, errors.New("nothing was sent")
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return -1, fmt.Errorf("read control message: %w", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return -1, fmt.Errorf("read descriptor: %w", err)
+	}
+	return fds[0], nil
 }
 
 // SetupConsole gives the command a pseudo-terminal of the container's own
