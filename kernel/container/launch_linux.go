@@ -330,7 +330,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		return nil, engineError(err)
 	}
 	defer errR.Close()
-	cmd.ExtraFiles = []*os.File{configR, errW} // fd 3, fd 4
+	cmd.ExtraFiles = []*os.File{configR, errW}            // fd 3, fd 4
 	cmd.ExtraFiles = append(cmd.ExtraFiles, consoleChild) // fd 5 (none without -t)
 	var rootSock, rootChild *os.File
 	if c.Spec.UserNS {

@@ -31,8 +31,8 @@ type Config struct {
 	// UserNS: the init runs in a user namespace of its own and its root
 	// file system is already mounted at Rootfs by the parent (an
 	// idmapped overlay, which this process may not mount).
-	UserNS bool `json:"userns,omitempty"`
-	Process  Process       `json:"process"`
+	UserNS  bool    `json:"userns,omitempty"`
+	Process Process `json:"process"`
 }
 
 // Volume is one -v SRC:DST[:ro]: a bind mount of the host path Source at
