@@ -423,16 +423,17 @@ func delegateTasks(files []string) error {
 }
 
 // attachIDMappedRoot mounts the container's layers as an overlay seen
-// through the ID mapping of the init's user namespace, and attaches it at
-// rootfs inside the init's mount namespace, before the init is released.
-// The init could not do it itself: idmapping a host directory and
-// mounting an overlay of host layers need privilege over the host's user
-// namespace. The overlay lives in the container's mount namespace only:
-// nothing is mounted on the host, and it goes when the namespace does.
+// through the ID mapping of the init's user namespace, inside the init's
+// mount namespace, before the init is released. The init could not do it
+// itself: idmapping a host directory and mounting an overlay of host
+// layers need privilege over the host's user namespace. Everything is
+// mounted in the container's mount namespace only (made private first, so
+// nothing propagates to the host), on a tmpfs over rootfs, and goes when
+// the namespace does.
 //
 // The init, host uid UserNSHostID by now, may not even reach rootfs
-// through the state directory (0700, root's): the descriptor of the
-// attached mount goes to it over the socket sock, and it works from there
+// through the state directory (0700, root's): a descriptor of the
+// overlay's root goes to it over the socket sock, and it works from there
 // (fchdir(2)).
 func attachIDMappedRoot(pid int, layers overlay.Layers, rootfs string, sock *os.File) error {
 	path := fmt.Sprintf("/proc/%d/ns/user", pid)
@@ -441,16 +442,19 @@ func attachIDMappedRoot(pid int, layers overlay.Layers, rootfs string, sock *os.
 		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(userns)
-	fd, err := overlay.MountIDMapped(layers, userns, UserNSHostID, UserNSHostID)
+	root := -1
+	err = mount.InNamespaceOf(pid, func() error {
+		if err := mount.MakeRPrivate("/"); err != nil {
+			return err
+		}
+		root, err = overlay.MountIDMapped(layers, userns, UserNSHostID, UserNSHostID, rootfs)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("--userns private: %w", err)
 	}
-	defer unix.Close(fd)
-	if err := mount.AttachIn(pid, fd, rootfs); err != nil {
-		return err
-	}
-	// The descriptor now names the attached mount's root.
-	if err := unix.Sendmsg(int(sock.Fd()), []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+	defer unix.Close(root)
+	if err := unix.Sendmsg(int(sock.Fd()), []byte{0}, unix.UnixRights(root), nil, 0); err != nil {
 		return fmt.Errorf("send the container's root to its init: %w", err)
 	}
 	return nil

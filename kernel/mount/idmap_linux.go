@@ -37,30 +37,30 @@ func IDMapped(path string, userns int) (int, error) {
 	return fd, nil
 }
 
-// AttachIn attaches the detached mount fd (from IDMapped, or fsmount(2))
-// at target inside the mount namespace of process pid.
+// InNamespaceOf runs fn in the mount namespace of process pid, on an OS
+// thread of its own that is never handed back to Go (it ends with its
+// goroutine): so no other goroutine ever runs in that namespace, and fn
+// may change the thread's credentials (setfsuid(2)) for good.
 //
-// A process in a user namespace of its own cannot do it itself: on recent
-// kernels move_mount(2) of a detached mount requires privilege over the
-// user namespace the mount was made in, here the host's. So the host
-// attaches it for the container: on a thread of its own that leaves the
-// file system attributes it shares with the rest of this Go process
-// (unshare(CLONE_FS): setns(2) of a mount namespace refuses a shared
-// fs_struct), enters the namespace and calls move_mount(2) there. That
-// thread is never handed back to Go: it ends with its goroutine, so no
-// other goroutine ever runs in the container's mount namespace.
+// The thread first leaves the file system attributes it shares with the
+// rest of this Go process (unshare(CLONE_FS): setns(2) of a mount
+// namespace refuses a shared fs_struct), then enters the namespace.
 //
-// Equivalent to: nsenter --target PID --mount mount --move /proc/self/fd/FD TARGET
-func AttachIn(pid, fd int, target string) error {
+// Equivalent to: nsenter --target PID --mount sh -c '...'
+func InNamespaceOf(pid int, fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		done <- attachOnThisThread(pid, fd, target)
+		if err := enterMountNamespace(pid); err != nil {
+			done <- err
+			return
+		}
+		done <- fn()
 	}()
 	return <-done
 }
 
-func attachOnThisThread(pid, fd int, target string) error {
+func enterMountNamespace(pid int) error {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return fmt.Errorf("unshare CLONE_FS: %w", err)
 	}
@@ -73,6 +73,14 @@ func attachOnThisThread(pid, fd int, target string) error {
 	if err := unix.Setns(nsfd, unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("enter mount namespace of process %d: %w", pid, err)
 	}
+	return nil
+}
+
+// Attach attaches the detached mount fd (IDMapped, open_tree(2),
+// fsmount(2)) at target with move_mount(2).
+//
+// Equivalent to: mount --move /proc/self/fd/FD TARGET
+func Attach(fd int, target string) error {
 	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 		return &Error{Op: "move_mount", Target: target, Err: err}
 	}

@@ -19,7 +19,7 @@ func TestMountIDMappedRefusesBadStacks(t *testing.T) {
 		"comma in a layer": {overlay.Layers{Lower: []string{"/l,x"}, Upper: "/c/upper", Work: "/c/work"}, "must not contain"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fd, err := overlay.MountIDMapped(tt.layers, -1, 100000, 100000)
+			fd, err := overlay.MountIDMapped(tt.layers, -1, 100000, 100000, t.TempDir())
 			if err == nil || fd != -1 || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("MountIDMapped(%+v) = %d, %v; want an error about %q", tt.layers, fd, err, tt.want)
 			}

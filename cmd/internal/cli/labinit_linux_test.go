@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,7 +83,9 @@ func TestDetachedSupervisorIsLabInit(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("supervisor resident set %q (state %s), want under 3 MiB while it waits", rss, status.State)
+			rollup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", sup))
+			t.Fatalf("supervisor resident set %q (state %s; RssAnon %s, RssFile %s), want under 3 MiB while it waits\n%s",
+				rss, status.State, status.Fields["RssAnon"], status.Fields["RssFile"], rollup)
 		}
 	}
 	// PID 1 ignores SIGTERM until its trap is set: wait for what follows.
