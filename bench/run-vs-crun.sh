@@ -8,6 +8,7 @@
 #   sudo LAB=/usr/local/bin/lab RUNS=200 bench/run-vs-crun.sh
 #
 # Needs: crun, runc, hyperfine, busybox-static, python3 (Debian packages).
+# bench/phases.sh shows where the time of one lab run goes.
 # crun 1.8 rejects a cgroup v1 host that also mounts an (empty) cgroup2 at
 # /sys/fs/cgroup/unified, so crun runs in a private mount namespace with
 # that mount removed; hyperfine itself runs there, so the unshare is not
@@ -37,6 +38,7 @@ if [ -z "${LAB:-}" ]; then
 	LAB=$work/lab
 	(cd "$here" && CGO_ENABLED=0 go build -o "$work/" ./cmd/lab ./cmd/lab-init)
 fi
+(cd "$here" && CGO_ENABLED=0 go build -o "$work/floor" ./bench/floor)
 export LAB_ROOT=$work/root
 "$LAB" image import-busybox >/dev/null
 
@@ -68,6 +70,13 @@ echo "== first container after a second of idle (lab, crun)"
 hyperfine -N --style basic --runs 10 --warmup 1 --prepare 'sleep 1' --export-json "$work/lab-idle.json" "$LAB run --rm --net none busybox true"
 unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
 	hyperfine -N --style basic --runs 10 --warmup 1 --prepare 'sleep 1' --export-json $work/crun-idle.json 'crun run -b $work/bundle lab-bench-crun'"
+# The floor: what any Go runtime pays (bench/floor: clone with the five
+# namespaces, exec true, wait; nothing else), and the start of the lab
+# CLI alone (lab version), against crun in the same session.
+echo "== floor (Go: namespaces + exec true), lab version, crun run"
+unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; cd $work/bundle && \
+	hyperfine -N --style basic --warmup $WARMUP --runs $RUNS --export-json $work/floor.json \
+	'$work/floor' '$LAB version' 'crun run -b $work/bundle lab-bench-crun'"
 echo "== lab run --rm --net bridge busybox true"
 hf --export-json "$work/lab-bridge.json" "$LAB run --rm --net bridge busybox true"
 
@@ -105,6 +114,8 @@ li, ci = med("lab-idle"), med("crun-idle")
 print(f"idle    lab {li:.1f} ms   crun {ci:.1f} ms   ratio {li/ci:.2f}x")
 b = med("lab-bridge")
 print(f"bridge  lab {b:.1f} ms   (+{b-lab:.1f} ms over --net none, want <= 5)")
+fl = [r["median"] * 1000 for r in json.load(open(f"{w}/floor.json"))["results"]]
+print(f"floor   Go namespaces+exec {fl[0]:.1f} ms   lab version {fl[1]:.1f} ms   crun {fl[2]:.1f} ms (same session)")
 rm, srm, crm = med("lab-rm"), med("lab-stoprm"), med("crun-rm")
 print(f"remove  lab rm -f {rm:.1f} ms   lab stop -t 0 + rm {srm:.1f} ms (with a shell)   crun delete -f {crm:.1f} ms")
 PY

@@ -127,10 +127,12 @@ func create(ctx context.Context, root string, spec Spec) (*Container, error) {
 // command's exit code. A failure before the command ran is an *Error
 // (125, 126 or 127) and, like --rm, leaves nothing.
 func Run(ctx context.Context, root string, spec Spec, stdio Stdio) (int, error) {
+	trace("create")
 	c, err := Create(ctx, root, spec)
 	if err != nil {
 		return ExitEngine, err
 	}
+	trace("created (state directory)")
 	return c.Attach(ctx, stdio)
 }
 
@@ -172,9 +174,12 @@ func (c *Container) Attach(ctx context.Context, stdio Stdio) (int, error) {
 	}
 	signals.to(l.cmd.Process.Pid)
 	code := l.wait()
+	trace("command ended (wait4)")
 	signals.stop()
 	t.drain()
-	return code, c.finish(context.WithoutCancel(ctx), code)
+	err = c.finish(context.WithoutCancel(ctx), code)
+	trace("finished (cgroup, network, state released)")
+	return code, err
 }
 
 // removeFailed cleans up after a start that failed: like --rm for a run

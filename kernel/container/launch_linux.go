@@ -342,6 +342,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		cmd.ExtraFiles = append(cmd.ExtraFiles, rootChild) // fd 6
 	}
 	err = cmd.Start()
+	trace("init started (clone with the namespaces)")
 	configR.Close()
 	errW.Close()
 	if consoleChild != nil {
@@ -375,6 +376,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 			return nil, engineError(err)
 		}
 	}
+	trace("cgroup made")
 	if err := c.wireNetwork(ctx, cmd.Process.Pid, &cfg); err != nil {
 		return nil, engineError(err)
 	}
@@ -383,6 +385,8 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		return nil, engineError(err)
 	}
 	// The release: the init has been blocked reading fd 3 until now.
+	cfg.Trace = tracing
+	trace("network wired, release")
 	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
 		return nil, engineError(fmt.Errorf("release container init: %w", err))
 	}
@@ -394,6 +398,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	// fd 4 is close-on-exec in the init: EOF without a word means the
 	// execve of the command succeeded.
 	msg, _ := io.ReadAll(errR)
+	trace("command running (execve done)")
 	if len(msg) > 0 {
 		code, text, _ := strings.Cut(string(msg), " ")
 		n, convErr := strconv.Atoi(code)
@@ -468,6 +473,12 @@ func socketPair(what string) (parent, child *os.File, err error) {
 	}
 	return os.NewFile(uintptr(fds[0]), what), os.NewFile(uintptr(fds[1]), what), nil
 }
+
+// tracing is LAB_TRACE (see ctrinit.TraceEnv), read once.
+var tracing = os.Getenv(ctrinit.TraceEnv) != ""
+
+// trace writes a phase of the parent when tracing.
+func trace(phase string) { ctrinit.Trace(tracing, "lab", phase) }
 
 // receiveFD reads the terminal's master end sent over a unix socket.
 func receiveFD(sock *os.File) (*os.File, error) {

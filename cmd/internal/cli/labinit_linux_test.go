@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,4 +162,51 @@ func TestRunForwardsSignals(t *testing.T) {
 		t.Fatalf("lab run after Ctrl-C: %v, want exit 9 from the container's trap", err)
 	}
 	stepstest.Same(t, before, stepstest.Snapshot(t))
+}
+
+// LAB_TRACE=1 writes the phases of a run, the parent's and the init's, to
+// stderr on one clock, in the order they happen; without it, nothing.
+func TestTracePhases(t *testing.T) {
+	kerneltest.Requires(t, kerneltest.Root, kerneltest.StaticBinary, kerneltest.Tool("busybox"))
+	labInitBesideTestBinary(t)
+	root := busyboxState(t)
+	if code, _, stderr := runBinary(t, root, "run", "--rm", "--net", "none", "busybox", "true"); code != 0 || stderr != "" {
+		t.Fatalf("untraced run: exit %d, stderr %q", code, stderr)
+	}
+	t.Setenv("LAB_TRACE", "1")
+	code, _, stderr := runBinary(t, root, "run", "--rm", "--net", "none", "busybox", "true")
+	if code != 0 {
+		t.Fatalf("traced run: exit %d: %s", code, stderr)
+	}
+	// Each phase causes the next one of this chain (the init reads its
+	// config only once released, and so on). "init running" is left out:
+	// the init may reach main before or after its release.
+	want := []string{"lab create", "lab init started", "lab network wired, release",
+		"init released", "init root ready", "init execve", "lab command running", "lab command ended", "lab finished"}
+	type event struct {
+		us    int64
+		phase string
+	}
+	var events []event
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		f := strings.SplitN(line, " ", 3)
+		if len(f) != 3 || f[0] != "lab-trace:" {
+			t.Fatalf("trace line %q is not \"lab-trace: MICROSECONDS WHO PHASE\"", line)
+		}
+		us, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			t.Fatalf("trace line %q: %v", line, err)
+		}
+		events = append(events, event{us, f[2]})
+	}
+	sort.SliceStable(events, func(a, b int) bool { return events[a].us < events[b].us })
+	i := 0
+	for _, e := range events {
+		if i < len(want) && strings.HasPrefix(e.phase, want[i]) {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("phase %q missing or out of time order in:\n%s", want[i], stderr)
+	}
 }

@@ -31,7 +31,9 @@ type Config struct {
 	// UserNS: the init runs in a user namespace of its own and its root
 	// file system is already mounted at Rootfs by the parent (an
 	// idmapped overlay, which this process may not mount).
-	UserNS  bool    `json:"userns,omitempty"`
+	UserNS bool `json:"userns,omitempty"`
+	// Trace: write the init's phases to stderr (see TraceEnv).
+	Trace   bool    `json:"trace,omitempty"`
 	Process Process `json:"process"`
 }
 

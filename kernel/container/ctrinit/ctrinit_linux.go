@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -39,7 +40,8 @@ func Main() {
 	// capset, the bounding set and execve act on the calling thread only:
 	// everything from here runs on this one, which is never unlocked.
 	runtime.LockOSThread()
-	code, err := initContainer()
+	started := time.Now() // traced once the config says so
+	code, err := initContainer(started)
 	fail(code, err)
 }
 
@@ -52,10 +54,14 @@ func fail(code int, err error) {
 	os.Exit(code)
 }
 
-func initContainer() (int, error) {
+func initContainer(started time.Time) (int, error) {
 	cfg, err := readConfig()
 	if err != nil {
 		return ExitEngine, err
+	}
+	if cfg.Trace {
+		TraceAt(started, "init", "running (Go runtime up)")
+		Trace(true, "init", "released (config read)")
 	}
 	// Join the cgroup first, before any memory or process is charged: the
 	// child writing 0 ("myself") into "tasks" costs about 0.2 ms, while the
@@ -71,17 +77,20 @@ func initContainer() (int, error) {
 			return ExitEngine, err
 		}
 	}
+	Trace(cfg.Trace, "init", "cgroup joined, lo up")
 	if err := setHostname(cfg); err != nil {
 		return ExitEngine, err
 	}
 	if err := setupRoot(cfg); err != nil {
 		return ExitEngine, err
 	}
+	Trace(cfg.Trace, "init", "root ready (overlay, pivot_root, /proc, /dev, /sys, masks)")
 	if cfg.Console {
 		if err := SetupConsole(ConsoleFD); err != nil {
 			return ExitEngine, err
 		}
 	}
+	Trace(cfg.Trace, "init", "execve")
 	return ExecProcess(cfg.Process)
 }
 
