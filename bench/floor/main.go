@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command floor is the least a Go container runtime does: clone(2) a child
 // in new pid, uts, mount, ipc and net namespaces, exec /bin/true in it and
 // wait. No cgroup, no root file system, no state. bench/run-vs-crun.sh
