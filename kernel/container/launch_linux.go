@@ -336,6 +336,7 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 	if c.Spec.UserNS {
 		if rootSock, rootChild, err = socketPair("container root"); err != nil {
 			configR.Close()
+			errW.Close()
 			return nil, engineError(err)
 		}
 		defer rootSock.Close()
