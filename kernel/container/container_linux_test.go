@@ -454,26 +454,31 @@ func TestRemoveOptionLeavesNothing(t *testing.T) {
 }
 
 func TestKilledSupervisorThenPrune(t *testing.T) {
-	root := newRoot(t)
-	c := start(t, root, Spec{Name: "lab-t-a-orphan", Cmd: []string{"sleep", "1000"}})
-	if err := syscallKill(c.State.Supervisor); err != nil {
-		t.Fatal(err)
-	}
-	// Pdeathsig takes the container with its supervisor; prune finds the
-	// container marked running with no supervisor and cleans up after it.
-	if !c.waitSupervisor(5 * time.Second) {
-		t.Fatal("the supervisor survived SIGKILL")
-	}
-	removed, err := Prune(context.Background(), root, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(removed) != 1 || removed[0] != "lab-t-a-orphan" {
-		t.Fatalf("prune removed %v", removed)
-	}
-	h, _ := hierarchy()
-	if h.Exists(host, cgroup.Pids, c.CgroupName()) {
-		t.Fatal("the cgroup is still there")
+	for _, userNS := range []bool{false, true} {
+		t.Run(fmt.Sprintf("userns=%v", userNS), func(t *testing.T) {
+			root := newRoot(t)
+			c := start(t, root, Spec{Name: "lab-t-a-orphan", UserNS: userNS, Cmd: []string{"sleep", "1000"}})
+			if err := syscallKill(c.State.Supervisor); err != nil {
+				t.Fatal(err)
+			}
+			// Pdeathsig takes the container with its supervisor; prune finds
+			// the container marked running with no supervisor and cleans up
+			// after it (newRoot's check: no cgroup, mount or process left).
+			if !c.waitSupervisor(5 * time.Second) {
+				t.Fatal("the supervisor survived SIGKILL")
+			}
+			removed, err := Prune(context.Background(), root, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(removed) != 1 || removed[0] != "lab-t-a-orphan" {
+				t.Fatalf("prune removed %v", removed)
+			}
+			h, _ := hierarchy()
+			if h.Exists(host, cgroup.Pids, c.CgroupName()) {
+				t.Fatal("the cgroup is still there")
+			}
+		})
 	}
 }
 
