@@ -659,8 +659,8 @@ const forwardingAlias = "lab: ip_forward was 0"
 
 // Teardown removes the lab0 bridge and the shared lab-ctr rules when no
 // container is plugged into the bridge any more (`lab reset`, tests), and
-// reports whether they are gone (false: containers still use the bridge,
-// which stays). It turns net.ipv4.ip_forward off again when the bridge
+// reports whether it removed anything (false: nothing was there, or
+// containers still use the bridge, which stays). It turns net.ipv4.ip_forward off again when the bridge
 // says Attach turned it on (see forwardingAlias).
 func Teardown(ctx context.Context) (removed bool, err error) {
 	unlock, err := lock()
@@ -698,5 +698,5 @@ func Teardown(ctx context.Context) (removed bool, err error) {
 			return false, err
 		}
 	}
-	return true, nil
+	return bridgeIndex(links) != 0 || len(old) > 0, nil
 }

@@ -193,3 +193,17 @@ func forwardOff(t *testing.T) {
 		}
 	})
 }
+
+// Teardown says it removed something only when something was there: a
+// second call right after the first finds nothing (lab container prune
+// --all printed "removed the lab0 bridge" on a host that had none).
+func TestTeardownReportsOnlyWhatItRemoved(t *testing.T) {
+	needHost(t)
+	ctx := context.Background()
+	if _, err := Teardown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := Teardown(ctx); err != nil || removed {
+		t.Errorf("second Teardown: removed %v, %v; want false: nothing was left to remove", removed, err)
+	}
+}
