@@ -24,7 +24,12 @@ import (
 //     inode, which identify a directory in any mount namespace;
 //   - a process in another mount namespace that holds a mount below dir
 //     which this namespace does not have: a tmpfs mounted inside
-//     `unshare -m`, the bind mount of a rootfs a jail pivoted into.
+//     `unshare -m`, the bind mount of a rootfs a jail pivoted into;
+//   - a process in another mount namespace whose command line names dir
+//     or a path below it: one that has not made its mounts yet, such as
+//     `unshare -m sh -c 'mount ... DIR/x; ...'` caught right after its
+//     clone(2) by a crash of whatever started it (on a slow machine this
+//     moment lasts long enough for a reset to miss it otherwise).
 //
 // The calling process and PID 1 are never listed.
 func Users(dir string) ([]int, error) {
@@ -82,6 +87,25 @@ func usesDir(host fs.FS, pid int, dir string, dirs map[string]bool, selfNS strin
 	for _, m := range theirs {
 		if holdsUnder(m, dir, ours) {
 			return true
+		}
+	}
+	return namesDir(host, pid, dir)
+}
+
+// namesDir reports whether an argument of pid's command line
+// (/proc/PID/cmdline, NUL-separated) contains dir itself or a path below
+// it.
+func namesDir(host fs.FS, pid int, dir string) bool {
+	b, err := fs.ReadFile(host, "proc/"+strconv.Itoa(pid)+"/cmdline")
+	if err != nil {
+		return false
+	}
+	for _, arg := range strings.Split(string(b), "\x00") {
+		if i := strings.Index(arg, dir); i >= 0 {
+			rest := arg[i+len(dir):]
+			if rest == "" || rest[0] == '/' || rest[0] == '"' || rest[0] == ' ' || rest[0] == '\'' {
+				return true
+			}
 		}
 	}
 	return false
