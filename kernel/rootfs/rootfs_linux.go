@@ -123,11 +123,8 @@ var devices = []device{
 // the usual links (fd, stdin, stdout, stderr, ptmx), instead of the host's
 // whole /dev with its disks.
 func MinimalDev(root string) error {
-	dev := filepath.Join(root, "dev")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		return err
-	}
-	if err := mount.Tmpfs("tmpfs", dev, "mode=755,size=64k"); err != nil {
+	dev, err := devTmpfs(root)
+	if err != nil {
 		return err
 	}
 	for _, d := range devices {
@@ -141,6 +138,16 @@ func MinimalDev(root string) error {
 		}
 	}
 	return devLinks(dev)
+}
+
+// devTmpfs mounts the small tmpfs of the minimal /dev at root/dev and
+// returns its path.
+func devTmpfs(root string) (string, error) {
+	dev := filepath.Join(root, "dev")
+	if err := os.MkdirAll(dev, 0o755); err != nil {
+		return "", err
+	}
+	return dev, mount.Tmpfs("tmpfs", dev, "mode=755,size=64k")
 }
 
 // devLinks makes the usual links of /dev in dev.

@@ -56,11 +56,8 @@ func (c DeviceClones) Close() {
 // tmpfs and links, with each device an empty file on which the clone of
 // the host's node is attached (move_mount(2)).
 func MinimalDevFrom(root string, clones DeviceClones) error {
-	dev := filepath.Join(root, "dev")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		return err
-	}
-	if err := mount.Tmpfs("tmpfs", dev, "mode=755,size=64k"); err != nil {
+	dev, err := devTmpfs(root)
+	if err != nil {
 		return err
 	}
 	for _, d := range devices {
