@@ -44,13 +44,16 @@ func TestUsersFindsNamespaceProcessByCommandLine(t *testing.T) {
 	work := t.TempDir()
 	start := func(newNS bool) *exec.Cmd {
 		cmd := exec.Command("sh", "-c", "sleep 100; : "+filepath.Join(work, "x"))
+		// A process group of its own, killed whole: sh forks sleep (a
+		// command follows it), which would outlive a kill of sh alone.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if newNS {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
+			cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
 		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 		return cmd
 	}
 	inNS, onHost := start(true), start(false)

@@ -13,6 +13,7 @@ import (
 	"github.com/lab-edu/lab/content"
 	"github.com/lab-edu/lab/kernel/container"
 	"github.com/lab-edu/lab/kernel/kerneltest"
+	"github.com/lab-edu/lab/steps"
 	minidockerlab "github.com/lab-edu/lab/steps/minidocker"
 	"github.com/lab-edu/lab/steps/stepstest"
 )
@@ -113,7 +114,7 @@ func TestRunWrongWork(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := stepstest.NewEnv(t, minidockerlab.ID)
 			ctx := t.Context()
-			t.Cleanup(func() { _ = minidockerlab.Run.Cleanup(context.Background(), env) })
+			t.Cleanup(func() { cleanUpRun(t, env) })
 			stepstest.Do(t, minidockerlab.Run.Setup, ctx, env)
 			spec := tt.spec
 			spec.Image, spec.Name, spec.Cmd, spec.Detach = "busybox", "lab-web", []string{"sleep", "1000"}, true
@@ -148,12 +149,20 @@ func TestRunSolutionShell(t *testing.T) {
 	}
 	env := stepstest.NewEnv(t, minidockerlab.ID)
 	ctx := t.Context()
-	t.Cleanup(func() { _ = minidockerlab.Run.Cleanup(context.Background(), env) })
+	t.Cleanup(func() { cleanUpRun(t, env) })
 	t.Setenv("LAB_ROOT", filepath.Dir(env.Host.Workspace()))
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	stepstest.Do(t, minidockerlab.Run.Setup, ctx, env)
 	out := stepstest.RunSolution(t, minidockerlab.Run.ID, env, 60*time.Second)
 	if r := stepstest.PassesSoon(ctx, minidockerlab.Run, env.Host, 5*time.Second); r.Status != checker.Pass {
 		t.Fatalf("after the Solution block: %s: %s (hint: %s)\noutput:\n%s", r.Status, r.Reason, r.Hint, out)
+	}
+}
+
+// cleanUpRun is the run step's Cleanup (lab rm -f lab-web), which must work.
+func cleanUpRun(t *testing.T, env *steps.Env) {
+	t.Helper()
+	if err := minidockerlab.Run.Cleanup(context.Background(), env); err != nil {
+		t.Errorf("clean up %s: %v", minidockerlab.Run.ID, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,21 +60,43 @@ func Take() State {
 // Same fails the test when after differs from before. Some teardown is
 // asynchronous in the kernel (a dying process, a netns whose last user just
 // left, its veths), so it re-reads the host for up to three seconds before
-// it reports a difference.
+// it reports a difference. A process namespace or root that is gone is
+// only logged (see Departed).
 func Same(t testing.TB, before State, after State) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		diff := Diff(before, after)
+		diff, departed := Departed(Diff(before, after))
 		if diff == "" {
+			if departed != "" {
+				t.Logf("not counted: processes that were there before the test ended:\n%s", departed)
+			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("host state changed (- gone, + left behind):\n%s", diff)
+			t.Fatalf("host state changed (- gone, + left behind):\n%s%s", diff, departed)
 		}
 		time.Sleep(100 * time.Millisecond)
 		after = Snapshot(t)
 	}
+}
+
+// Departed splits from a Diff its "- process" lines: namespaces and roots
+// of processes that were there before and are gone. Such a process was
+// not the test's (it was running before the test began) and ends on its
+// own schedule: a leftover of an earlier test that did not compare the
+// host, or a program of the machine's. Only what is left behind ("+")
+// is a test's doing.
+func Departed(diff string) (rest, departed string) {
+	var r, d strings.Builder
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		if strings.HasPrefix(line, "- process ") {
+			d.WriteString(line)
+		} else {
+			r.WriteString(line)
+		}
+	}
+	return r.String(), d.String()
 }
 
 // Diff lists items removed (-) and added (+) per kind, or "" when equal.
@@ -90,12 +113,12 @@ func Diff(before, after State) string {
 	for _, k := range slices.Compact(kinds) {
 		for _, item := range before[k] {
 			if !slices.Contains(after[k], item) {
-				fmt.Fprintf(&out, "- %s %s\n", k, item)
+				fmt.Fprintf(&out, "- %s %s%s\n", k, item, whoHeld(k, item))
 			}
 		}
 		for _, item := range after[k] {
 			if !slices.Contains(before[k], item) {
-				fmt.Fprintf(&out, "+ %s %s\n", k, item)
+				fmt.Fprintf(&out, "+ %s %s%s\n", k, item, whoHeld(k, item))
 			}
 		}
 	}
@@ -197,10 +220,12 @@ func isolatedProcesses() []string {
 		}
 		if root, _ := os.Readlink(p + "/root"); root != "" && root != hostRoot {
 			seen["root "+root] = true
+			noteHolder("root "+root, p)
 		}
 		for _, k := range kinds {
 			if ns, _ := os.Readlink(p + "/ns/" + k); ns != "" && ns != host[k] {
 				seen[ns] = true
+				noteHolder(ns, p)
 			}
 		}
 	}
@@ -209,6 +234,42 @@ func isolatedProcesses() []string {
 		out = append(out, item)
 	}
 	return out
+}
+
+// holders remembers, for each process item a snapshot saw, one process
+// that held it ("PID 812 sleep, cgroup /lab-ctr-..."), so that a diff can
+// say who a namespace belonged to even after the process is gone.
+var holders = struct {
+	sync.Mutex
+	who map[string]string
+}{who: map[string]string{}}
+
+// noteHolder records process dir p as the holder of item. The latest
+// snapshot wins: the kernel reuses namespace inode numbers.
+func noteHolder(item, p string) {
+	comm, _ := os.ReadFile(p + "/comm")
+	cmdline, _ := os.ReadFile(p + "/cmdline")
+	args := strings.Fields(strings.ReplaceAll(string(cmdline), "\x00", " "))
+	if len(args) > 6 {
+		args = append(args[:6], "...")
+	}
+	holders.Lock()
+	defer holders.Unlock()
+	holders.who[item] = fmt.Sprintf("PID %s %s (%s), cgroup %s",
+		filepath.Base(p), strings.TrimSpace(string(comm)), strings.Join(args, " "), unifiedCgroup(p))
+}
+
+// whoHeld is " (held by ...)" for a process item a snapshot saw, or "".
+func whoHeld(kind, item string) string {
+	if kind != "process" {
+		return ""
+	}
+	holders.Lock()
+	defer holders.Unlock()
+	if who, ok := holders.who[item]; ok {
+		return " (held by " + who + ")"
+	}
+	return ""
 }
 
 // unifiedCgroup is the cgroup v2 path of process dir p ("0::/path" in

@@ -179,11 +179,12 @@ func run(ctx context.Context, fn func(context.Context, *steps.Env) error, env *s
 }
 
 // settledDiff compares the host with before, re-reading for up to settle
-// while the kernel finishes asynchronous teardown.
+// while the kernel finishes asynchronous teardown. Processes that were
+// there before and are gone do not count (stepstest.Departed).
 func settledDiff(before stepstest.State, snapshot func() stepstest.State, settle time.Duration) string {
 	deadline := time.Now().Add(settle)
 	for {
-		diff := stepstest.Diff(before, snapshot())
+		diff, _ := stepstest.Departed(stepstest.Diff(before, snapshot()))
 		if diff == "" || time.Now().After(deadline) {
 			return diff
 		}
