@@ -24,7 +24,11 @@ forward=$(cat /proc/sys/net/ipv4/ip_forward)
 # rules (lab container prune --all), and put ip_forward back (--net bridge
 # turns it on).
 finish() {
-	if [ -x "${LAB:-}" ]; then LAB_ROOT=$work/root "$LAB" container prune --all >/dev/null 2>&1 || true; fi
+	if [ -x "${LAB:-}" ]; then
+		LAB_ROOT=$work/root "$LAB" container prune --all >/dev/null 2>&1 || true
+		LAB_ROOT=$work/tmpfs/root "$LAB" container prune --all >/dev/null 2>&1 || true
+	fi
+	umount "$work/tmpfs" 2>/dev/null || true
 	echo "$forward" >/proc/sys/net/ipv4/ip_forward
 	rm -rf "$work"
 }
@@ -77,6 +81,19 @@ echo "== floor (Go: namespaces + exec true), lab version, crun run"
 unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; cd $work/bundle && \
 	hyperfine -N --style basic --warmup $WARMUP --runs $RUNS --export-json $work/floor.json \
 	'$work/floor' '$LAB version' 'crun run -b $work/bundle lab-bench-crun'"
+# What the two ways forward could give at most: the state directory in
+# memory (LAB_ROOT on a tmpfs, as crun keeps its state in /run/crun), and
+# a command line as cheap to start as the smallest Go program (floor
+# start), in one session with crun. env(1) starts both lab runs alike.
+echo "== lab run with LAB_ROOT on disk and on a tmpfs, the smallest Go program, crun run"
+mkdir -p "$work/tmpfs"
+mount -t tmpfs -o size=512m lab-bench-tmpfs "$work/tmpfs"
+LAB_ROOT=$work/tmpfs/root "$LAB" image import-busybox >/dev/null
+unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; cd $work/bundle && \
+	hyperfine -N --style basic --warmup $WARMUP --runs $RUNS --export-json $work/tmpfs.json \
+	'env LAB_ROOT=$work/root $LAB run --rm --net none busybox true' \
+	'env LAB_ROOT=$work/tmpfs/root $LAB run --rm --net none busybox true' \
+	'$work/floor start' '$LAB version' 'crun run -b $work/bundle lab-bench-crun'"
 echo "== lab run --rm --net bridge busybox true"
 hf --export-json "$work/lab-bridge.json" "$LAB run --rm --net bridge busybox true"
 
@@ -116,6 +133,11 @@ b = med("lab-bridge")
 print(f"bridge  lab {b:.1f} ms   (+{b-lab:.1f} ms over --net none, want <= 5)")
 fl = [r["median"] * 1000 for r in json.load(open(f"{w}/floor.json"))["results"]]
 print(f"floor   Go namespaces+exec {fl[0]:.1f} ms   lab version {fl[1]:.1f} ms   crun {fl[2]:.1f} ms (same session)")
+tm = [r["median"] * 1000 for r in json.load(open(f"{w}/tmpfs.json"))["results"]]
+print(f"tmpfs   lab {tm[0]:.1f} ms (state on disk)   {tm[1]:.1f} ms (on a tmpfs)   crun {tm[4]:.1f} ms (same session)")
+print(f"        smallest Go program {tm[2]:.1f} ms   lab version {tm[3]:.1f} ms")
+best = tm[1] - (tm[3] - tm[2])
+print(f"        both ways forward at best: {best:.1f} ms = {best/tm[4]:.2f}x crun")
 rm, srm, crm = med("lab-rm"), med("lab-stoprm"), med("crun-rm")
 print(f"remove  lab rm -f {rm:.1f} ms   lab stop -t 0 + rm {srm:.1f} ms (with a shell)   crun delete -f {crm:.1f} ms")
 PY
