@@ -72,21 +72,41 @@ func nsFile(fd int) (*os.File, error) {
 // uplink's own switch. When it was off, the bridge remembers it (see
 // forwardingAlias) and Teardown turns it off again with the bridge.
 func Attach(ctx context.Context, root, id string, netnsFD int, ports []Port) (Endpoint, error) {
-	if err := checkID(id); err != nil {
-		return Endpoint{}, err
-	}
-	if err := checkOwnPorts(ports); err != nil {
-		return Endpoint{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return Endpoint{}, err
-	}
-	ns, err := nsFile(netnsFD)
+	p, err := Start(ctx, root, id, netnsFD, ports)
 	if err != nil {
 		return Endpoint{}, err
 	}
-	defer ns.Close()
+	return p.Wait()
+}
 
+// Pending is an attachment whose address is leased and whose veth pair
+// exists, while eth0 is still being configured inside the namespace.
+type Pending struct {
+	Endpoint // known from Start on: the address, the host veth, the ports
+	root     string
+	ns       *os.File
+	inside   *inside
+}
+
+// Start does the part of Attach that decides: under the lock it leases
+// the address and creates the pair, so the caller knows the container's
+// address (for its /etc/hosts) and can go on starting the container while
+// eth0 is configured. Wait finishes. The caller keeps netnsFD open until
+// Start returns.
+func Start(ctx context.Context, root, id string, netnsFD int, ports []Port) (*Pending, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := checkOwnPorts(ports); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ns, err := nsFile(netnsFD)
+	if err != nil {
+		return nil, err
+	}
 	// The container's side is configured on another thread, which has to
 	// enter the namespace first: it starts now, brings lo up, and waits
 	// for eth0, which it configures while this thread finishes the host's
@@ -95,13 +115,22 @@ func Attach(ctx context.Context, root, id string, netnsFD int, ports []Port) (En
 	ep, err := claim(root, id, inside.eth0, ports)
 	if err != nil {
 		inside.stop()
-		return Endpoint{}, fmt.Errorf("attach %s to %s: %w", shortID(id), Bridge, err)
+		ns.Close()
+		return nil, fmt.Errorf("attach %s to %s: %w", shortID(id), Bridge, err)
 	}
-	if err := inside.wait(); err != nil {
-		return Endpoint{}, errors.Join(fmt.Errorf("attach %s to %s: %w", shortID(id), Bridge, err), abort(root, ep))
+	return &Pending{Endpoint: ep, root: root, ns: ns, inside: inside}, nil
+}
+
+// Wait waits until eth0 is addressed, up and routed inside the namespace
+// and the host end forwards into the bridge. On error the lease and the
+// pair are released.
+func (p *Pending) Wait() (Endpoint, error) {
+	defer p.ns.Close()
+	if err := p.inside.wait(); err != nil {
+		return Endpoint{}, errors.Join(fmt.Errorf("attach %s to %s: %w", shortID(p.ID), Bridge, err), abort(p.root, p.Endpoint))
 	}
-	waitForwarding(ep.HostVeth)
-	return ep, nil
+	waitForwarding(p.HostVeth)
+	return p.Endpoint, nil
 }
 
 // waitForwarding waits, for at most 100 ms, until the host end forwards

@@ -378,19 +378,27 @@ func (c *Container) launch(ctx context.Context, stdin, stdout, stderr *os.File) 
 		}
 	}
 	trace("cgroup made")
-	if err := c.wireNetwork(ctx, cmd.Process.Pid, &cfg); err != nil {
+	network, err := c.startNetwork(ctx, cmd.Process.Pid, &cfg)
+	if err != nil {
+		return nil, engineError(err)
+	}
+	// The release: the init has been blocked reading fd 3 until now. It
+	// builds the root file system while this process finishes the
+	// network, and waits for the pipe's end of file before its execve.
+	cfg.Trace = tracing
+	trace("address leased, release")
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		_ = network()
+		return nil, engineError(fmt.Errorf("release container init: %w", err))
+	}
+	if err := network(); err != nil {
 		return nil, engineError(err)
 	}
 	c.State.Status, c.State.Pid, c.State.Started = Running, cmd.Process.Pid, time.Now()
 	if err := c.saveState(); err != nil {
 		return nil, engineError(err)
 	}
-	// The release: the init has been blocked reading fd 3 until now.
-	cfg.Trace = tracing
-	trace("network wired, release")
-	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
-		return nil, engineError(fmt.Errorf("release container init: %w", err))
-	}
+	trace("network wired, go")
 	configW.Close()
 	if consoleSock != nil {
 		// Nothing arrives if the init fails first: its error follows.
@@ -494,29 +502,36 @@ func receiveFD(sock *os.File) (*os.File, error) {
 // bridge (--net bridge) and gives the init the /etc files that go with
 // the network mode. The init brings lo up itself (none and bridge); host
 // mode has no namespace of its own.
-func (c *Container) wireNetwork(ctx context.Context, pid int, cfg *ctrinit.Config) error {
+// startNetwork leases the container's address and makes its veth pair
+// (bridge mode), and puts the /etc files that name it in cfg. The
+// returned function finishes the network (eth0 inside the namespace, the
+// bridge port forwarding); it must be called once, also after an error
+// that follows.
+func (c *Container) startNetwork(ctx context.Context, pid int, cfg *ctrinit.Config) (finish func() error, err error) {
+	finish = func() error { return nil }
 	var ep *cnet.Endpoint
 	if c.Spec.Net == NetBridge {
 		path := fmt.Sprintf("/proc/%d/ns/net", pid)
 		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return &os.PathError{Op: "open", Path: path, Err: err}
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
 		}
 		defer unix.Close(fd)
-		attached, err := cnet.Attach(ctx, c.Root, c.ID, fd, c.Spec.Ports)
+		pending, err := cnet.Start(ctx, c.Root, c.ID, fd, c.Spec.Ports)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ep = &attached
+		finish = func() error { _, err := pending.Wait(); return err }
+		ep = &pending.Endpoint
 		c.State.IP = ep.Addr.Addr().String()
 		c.State.Ports = ep.Ports
 	}
 	files, err := cnet.EtcFiles(cfg.Hostname, ep, c.Spec.Net)
 	if err != nil {
-		return err
+		return nil, errors.Join(err, finish())
 	}
 	cfg.Etc = files
-	return nil
+	return finish, nil
 }
 
 // wait waits for the init's command to end and returns docker's exit code:

@@ -8,14 +8,17 @@ import (
 
 // The descriptors the parent hands the init, after stdin, stdout, stderr.
 const (
-	ConfigFD  = 3 // the parent writes Config here, then closes: the release
+	ConfigFD  = 3 // the parent writes Config here (the release), then closes it (go: the network is ready)
 	ErrorFD   = 4 // the init writes "CODE message" here if it fails; EOF means exec worked
 	ConsoleFD = 5 // -t: a unix socket to send the terminal's master end on
 	RootFD    = 6 // --userns private: a unix socket the root's descriptor comes on
 )
 
 // Config is everything the init needs, sent by the parent through the
-// ConfigFD pipe once the cgroup and the network are ready.
+// ConfigFD pipe once the cgroup exists and the container's address is
+// known. The parent closes the pipe once eth0 is configured too: the init
+// builds the root file system meanwhile and waits for that end of file
+// before it execs the command.
 type Config struct {
 	Rootfs   string         `json:"rootfs"`            // the directory to pivot into
 	Layers   overlay.Layers `json:"layers,omitzero"`   // mounted at Rootfs unless Lower is empty

@@ -1,9 +1,11 @@
 package ctrinit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -55,7 +57,8 @@ func fail(code int, err error) {
 }
 
 func initContainer(started time.Time) (int, error) {
-	cfg, err := readConfig()
+	release := os.NewFile(ConfigFD, "config")
+	cfg, err := readConfig(release)
 	if err != nil {
 		return ExitEngine, err
 	}
@@ -90,6 +93,9 @@ func initContainer(started time.Time) (int, error) {
 			return ExitEngine, err
 		}
 	}
+	if err := waitForGo(release); err != nil {
+		return ExitEngine, err
+	}
 	Trace(cfg.Trace, "init", "execve")
 	return ExecProcess(cfg.Process)
 }
@@ -112,15 +118,30 @@ func setHostname(cfg Config) error {
 }
 
 // readConfig blocks until the parent releases this process by writing its
-// configuration and closing the pipe.
-func readConfig() (Config, error) {
-	f := os.NewFile(ConfigFD, "config")
-	defer f.Close()
+// configuration into the pipe.
+func readConfig(release *os.File) (Config, error) {
 	var cfg Config
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+	if err := json.NewDecoder(release).Decode(&cfg); err != nil {
 		return cfg, fmt.Errorf("read init config: %w", err)
 	}
 	return cfg, nil
+}
+
+// waitForGo blocks until the parent closes the config pipe: the parent
+// finishes the container's network (eth0 inside, the bridge port
+// forwarding) while this process builds the root, and the command must
+// not start before its network is there. The parent writes nothing more
+// (what may be left is the newline after the JSON value).
+func waitForGo(release *os.File) error {
+	defer release.Close()
+	rest, err := io.ReadAll(release)
+	if err != nil {
+		return fmt.Errorf("wait for the container's network: %w", err)
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return fmt.Errorf("wait for the container's network: unexpected %q after the config", rest)
+	}
+	return nil
 }
 
 // setupRoot builds the container's file system view and moves into it.
