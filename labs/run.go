@@ -35,3 +35,18 @@ func Reset(ctx context.Context, l Lab, env *steps.Env) error {
 	}
 	return err
 }
+
+// Materials makes, in step order, what the lab's lessons hand the student
+// (each step's Materials): the starting point of a submitted script, which
+// is graded on a workspace without any step's Setup.
+func Materials(ctx context.Context, l Lab, env *steps.Env) error {
+	for _, s := range l.Steps {
+		if s.Materials == nil {
+			continue
+		}
+		if err := s.Materials(ctx, env); err != nil {
+			return fmt.Errorf("materials of %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}

@@ -27,6 +27,13 @@ type Step struct {
 	// steps' Solve where the step builds on them, so that `lab goto` and
 	// the lifecycle test work on any step alone.
 	Setup func(ctx context.Context, env *Env) error
+	// Materials makes what the lesson hands the student for this step and
+	// is worth no points by itself (a root file system to pivot into, the
+	// layers of an overlay, a program's skeleton); Setup makes them too.
+	// Grading a submitted script (lab grade --submission) runs the
+	// Materials of every step, and no Setup (which may solve earlier
+	// steps), before the script. Idempotent.
+	Materials func(ctx context.Context, env *Env) error
 	// Check is read-only and decides pass or fail. Quiz steps leave it nil.
 	Check checker.Check
 	// Quiz makes this a question step, graded from the recorded answer.

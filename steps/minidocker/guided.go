@@ -101,18 +101,11 @@ func findWeb(h checker.Host) (web, *checker.Result) {
 // Setup, which `lab start minidocker` runs, also writes the assignment's
 // skeleton and rootfs: moving on with `lab check` runs no other Setup.
 var Run = steps.Step{
-	ID:    ID + "/run",
-	Title: "Run a detached container with lab run",
-	Setup: func(ctx context.Context, env *steps.Env) error {
-		if err := importBusybox(ctx, env); err != nil {
-			return err
-		}
-		if err := recordHost(env); err != nil {
-			return err
-		}
-		return prepare(ctx, env)
-	},
-	Check: checkRun,
+	ID:        ID + "/run",
+	Title:     "Run a detached container with lab run",
+	Setup:     runMaterials,
+	Materials: runMaterials,
+	Check:     checkRun,
 	Solve: func(ctx context.Context, env *steps.Env) error {
 		if err := importBusybox(ctx, env); err != nil {
 			return err
@@ -123,6 +116,18 @@ var Run = steps.Step{
 		return startWeb(ctx, env)
 	},
 	Cleanup: removeWeb,
+}
+
+// runMaterials imports the busybox image, records whether lab0 is there,
+// and writes the assignment's skeleton and rootfs.
+func runMaterials(ctx context.Context, env *steps.Env) error {
+	if err := importBusybox(ctx, env); err != nil {
+		return err
+	}
+	if err := recordHost(env); err != nil {
+		return err
+	}
+	return prepare(ctx, env)
 }
 
 // importBusybox builds the busybox image offline into lab's image store,

@@ -71,7 +71,8 @@ func topicStep(i int) steps.Step {
 			}
 			return nil
 		},
-		Check: containerCheck(t.title, t.check),
+		Materials: prepare,
+		Check:     containerCheck(t.title, t.check),
 		Solve: func(ctx context.Context, env *steps.Env) error {
 			if err := prepare(ctx, env); err != nil {
 				return err

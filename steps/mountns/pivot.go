@@ -18,13 +18,12 @@ import (
 // detached. The same jail as the chroot lab's last step, checked the same
 // way (mountinfo, then the escape run from inside it).
 var Pivot = steps.Step{
-	ID:     "mount/pivot",
-	Title:  "pivot_root into a rootfs and detach the old root",
-	Points: 20,
-	Setup: func(ctx context.Context, env *steps.Env) error {
-		return rootfs.BuildBusybox(ctx, filepath.Join(env.Dir, rootfsName))
-	},
-	Check: chrootlab.CheckJail(func(h checker.Host) string { return filepath.Join(workOf(h), rootfsName) }, true),
+	ID:        "mount/pivot",
+	Title:     "pivot_root into a rootfs and detach the old root",
+	Points:    20,
+	Setup:     pivotRootfs,
+	Materials: pivotRootfs,
+	Check:     chrootlab.CheckJail(func(h checker.Host) string { return filepath.Join(workOf(h), rootfsName) }, true),
 	Solve: func(ctx context.Context, env *steps.Env) error {
 		dir := filepath.Join(env.Dir, rootfsName)
 		pid, err := rootfs.StartDetached(rootfs.PivotCommand(dir, sleeper...))
@@ -50,4 +49,9 @@ var Pivot = steps.Step{
 		}
 		return os.RemoveAll(filepath.Join(env.Dir, rootfsName))
 	},
+}
+
+// pivotRootfs is the busybox root file system the step pivots into.
+func pivotRootfs(ctx context.Context, env *steps.Env) error {
+	return rootfs.BuildBusybox(ctx, filepath.Join(env.Dir, rootfsName))
 }

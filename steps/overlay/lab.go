@@ -49,6 +49,10 @@ func workOf(h checker.Host) string { return filepath.Join(h.Workspace(), ID) }
 // in STATE/work and images in STATE/images, side by side.
 func storeOf(h checker.Host) string { return filepath.Join(filepath.Dir(h.Workspace()), "images") }
 
+// layers is the Setup and the Materials of the steps that start from the
+// two layer directories.
+func layers(ctx context.Context, env *steps.Env) error { return writeLayers(env.Dir) }
+
 // writeLayers (re)creates layer1 and layer2 with their files.
 func writeLayers(dir string) error {
 	for layer, files := range layerFiles {

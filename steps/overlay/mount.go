@@ -11,10 +11,11 @@ import (
 
 // Mount: the first overlay, two lower layers under an upper.
 var Mount = steps.Step{
-	ID:    "overlay/mount",
-	Title: "Mount an overlay of two layers",
-	Setup: func(ctx context.Context, env *steps.Env) error { return writeLayers(env.Dir) },
-	Check: checkStack(mainStack),
+	ID:        "overlay/mount",
+	Title:     "Mount an overlay of two layers",
+	Setup:     layers,
+	Materials: layers,
+	Check:     checkStack(mainStack),
 	Solve: func(ctx context.Context, env *steps.Env) error {
 		if err := writeLayers(env.Dir); err != nil {
 			return err

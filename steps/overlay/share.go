@@ -16,9 +16,10 @@ var containers = []stack{
 
 // Share: two containers on the same image layers.
 var Share = steps.Step{
-	ID:    "overlay/share",
-	Title: "Two containers share the same layers",
-	Setup: func(ctx context.Context, env *steps.Env) error { return writeLayers(env.Dir) },
+	ID:        "overlay/share",
+	Title:     "Two containers share the same layers",
+	Setup:     layers,
+	Materials: layers,
 	Check: checker.All("shared layers",
 		checkStack(containers[0]), checkStack(containers[1]), checkSeparateUppers),
 	Solve: func(ctx context.Context, env *steps.Env) error {

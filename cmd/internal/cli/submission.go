@@ -52,7 +52,8 @@ func gradeSubmission(ctx context.Context, f *Factory, selected []labs.Lab, dir s
 }
 
 // gradeScript grades one lab from one script. The lab is reset before
-// and after, whatever happens in between. Failing steps are re-checked
+// and after, whatever happens in between. The script starts on the lab's
+// materials (steps.Step.Materials), with no step solved. Failing steps are re-checked
 // for settle after the script exits (see labs.GradeSettling).
 func gradeScript(ctx context.Context, f *Factory, l labs.Lab, script string, timeout, settle time.Duration) (rep checker.Report, err error) {
 	if err := resetLab(ctx, f, l); err != nil {
@@ -68,6 +69,13 @@ func gradeScript(ctx context.Context, f *Factory, l labs.Lab, script string, tim
 		}
 	}()
 	if err := ensureWorkspace(f, l.ID); err != nil {
+		return rep, err
+	}
+	// What the lessons hand the student (a root file system, layers, a
+	// skeleton), quietly: the script starts where a student starts.
+	env := stepEnv(f, l.ID)
+	env.Log = io.Discard
+	if err := labs.Materials(ctx, l, env); err != nil {
 		return rep, err
 	}
 	var evidence []string
