@@ -8,7 +8,7 @@ import (
 
 // The descriptors the parent hands the init, after stdin, stdout, stderr.
 const (
-	ConfigFD  = 3 // the parent writes Config here (the release), then closes it (go: the network is ready)
+	ConfigFD  = 3 // the parent writes Config here (the release), then closes it once the network is ready
 	ErrorFD   = 4 // the init writes "CODE message" here if it fails; EOF means exec worked
 	ConsoleFD = 5 // -t: a unix socket to send the terminal's master end on
 	RootFD    = 6 // --userns private: a unix socket the root's descriptor comes on

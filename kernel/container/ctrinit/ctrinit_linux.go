@@ -93,7 +93,7 @@ func initContainer(started time.Time) (int, error) {
 			return ExitEngine, err
 		}
 	}
-	if err := waitForGo(release); err != nil {
+	if err := waitForNetwork(release); err != nil {
 		return ExitEngine, err
 	}
 	Trace(cfg.Trace, "init", "execve")
@@ -127,12 +127,12 @@ func readConfig(release *os.File) (Config, error) {
 	return cfg, nil
 }
 
-// waitForGo blocks until the parent closes the config pipe: the parent
+// waitForNetwork blocks until the parent closes the config pipe: the parent
 // finishes the container's network (eth0 inside, the bridge port
 // forwarding) while this process builds the root, and the command must
 // not start before its network is there. The parent writes nothing more
 // (what may be left is the newline after the JSON value).
-func waitForGo(release *os.File) error {
+func waitForNetwork(release *os.File) error {
 	defer release.Close()
 	rest, err := io.ReadAll(release)
 	if err != nil {
